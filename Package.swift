@@ -1,0 +1,86 @@
+// swift-tools-version:6.1
+// The module graph follows the pipeline:
+// AddressSources → AddressSet → OriginGuard (plan, guards, reconciler) → Netfilter (transaction) → kernel.
+import PackageDescription
+
+let package = Package(
+  name: "origin-guard",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "origin-guard", targets: ["OriginGuardCLI"])
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
+  ],
+  targets: [
+    // libnftnl + libmnl, found with pkg-config.
+    .systemLibrary(
+      name: "CNetfilter",
+      pkgConfig: "libnftnl",
+      providers: [.apt(["libnftnl-dev", "libmnl-dev"])]
+    ),
+    // Addresses, prefixes, interval sets and their differences. Pure values, no I/O.
+    .target(name: "AddressSet"),
+    // Where allow-lists come from: static, file, URL, Alibaba Cloud CDN and ESA.
+    .target(
+      name: "AddressSources",
+      dependencies: [
+        "AddressSet",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    // The kernel: our nftables table, read and changed in one atomic netlink batch.
+    .target(name: "Netfilter", dependencies: ["AddressSet", "CNetfilter"]),
+    // Configuration, plan, guards, reconciler, state.
+    .target(
+      name: "OriginGuard",
+      dependencies: [
+        "AddressSet", "AddressSources", "Netfilter",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Yams", package: "Yams"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    // The origin-guard command line.
+    .executableTarget(
+      name: "OriginGuardCLI",
+      dependencies: [
+        "OriginGuard",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+    // Benchmarks of the address-set core, run by scripts/bench (release build).
+    .executableTarget(name: "AddressSetBench", dependencies: ["AddressSet"], path: "Benchmarks/AddressSetBench"),
+    .target(name: "TestSupport", dependencies: ["Netfilter"], path: "Tests/TestSupport"),
+    .testTarget(
+      name: "AddressSetTests",
+      dependencies: ["AddressSet", .product(name: "PropertyBased", package: "swift-property-based")]
+    ),
+    .testTarget(
+      name: "AddressSourcesTests",
+      dependencies: [
+        "AddressSources", "TestSupport",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+    .testTarget(
+      name: "NetfilterTests",
+      dependencies: ["Netfilter", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
+    ),
+    .testTarget(name: "OriginGuardTests", dependencies: ["OriginGuard", "TestSupport"]),
+  ]
+)
