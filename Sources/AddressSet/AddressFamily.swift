@@ -1,5 +1,7 @@
 /// The two address families origin-guard keeps apart: every set, plan and kernel object is per family.
-public enum AddressFamily: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+public enum AddressFamily: String, Sendable, Hashable, CaseIterable, Codable,
+  CustomStringConvertible
+{
   case ipv4
   case ipv6
 

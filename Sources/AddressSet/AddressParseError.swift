@@ -29,7 +29,8 @@ public struct AddressParseError: Error, Hashable, Sendable, CustomStringConverti
       case .groupTooLong: "an IPv6 group has at most 4 hex digits"
       case .wrongGroupCount(let count): "an IPv6 address has 8 groups, found \(count)"
       case .multipleDoubleColons: "'::' may appear only once"
-      case .misplacedIPv4Part: "a dotted IPv4 part is allowed only as the last 32 bits of an IPv6 address"
+      case .misplacedIPv4Part:
+        "a dotted IPv4 part is allowed only as the last 32 bits of an IPv6 address"
       case .zoneIdentifier:
         "zone identifiers ('%eth0') are link-local scoped and cannot be matched by a firewall set"
       case .missingPrefixLength: "missing prefix length after '/'"

@@ -4,7 +4,7 @@ public struct AddressRange<Address: IPAddress>: Hashable, Sendable, CustomString
   public let first: Address
   public let last: Address
 
-  public init(first: Address, last: Address) {
+  @inlinable public init(first: Address, last: Address) {
     precondition(first <= last, "an address range must not end before it starts")
     self.first = first
     self.last = last
@@ -27,9 +27,9 @@ public struct AddressRange<Address: IPAddress>: Hashable, Sendable, CustomString
 
   /// The first address after the range, or nil when the range reaches the top of the space.
   /// This is exactly where nftables puts an interval's end element.
-  public var end: Address? { last.successor }
+  @inlinable public var end: Address? { last.successor }
 
-  public func contains(_ address: Address) -> Bool {
+  @inlinable public func contains(_ address: Address) -> Bool {
     first <= address && address <= last
   }
 
@@ -38,7 +38,7 @@ public struct AddressRange<Address: IPAddress>: Hashable, Sendable, CustomString
   }
 
   /// The fewest CIDR prefixes that cover exactly this range, in ascending order.
-  public var prefixes: [IPPrefix<Address>] {
+  @inlinable public var prefixes: [IPPrefix<Address>] {
     var result: [IPPrefix<Address>] = []
     var cursor = first.bits
     let width = Address.bitWidth

@@ -9,24 +9,24 @@ public protocol IPAddress: Hashable, Comparable, Sendable, CustomStringConvertib
 }
 
 extension IPAddress {
-  public static var bitWidth: Int { Bits.bitWidth }
-  public static var zero: Self { Self(bits: 0) }
-  public static var max: Self { Self(bits: Bits.max) }
+  @inlinable public static var bitWidth: Int { Bits.bitWidth }
+  @inlinable public static var zero: Self { Self(bits: 0) }
+  @inlinable public static var max: Self { Self(bits: Bits.max) }
 
-  public static func < (lhs: Self, rhs: Self) -> Bool { lhs.bits < rhs.bits }
+  @inlinable public static func < (lhs: Self, rhs: Self) -> Bool { lhs.bits < rhs.bits }
 
   /// The following address, or nil at the top of the address space.
-  public var successor: Self? {
+  @inlinable public var successor: Self? {
     bits == Bits.max ? nil : Self(bits: bits &+ 1)
   }
 
   /// The preceding address, or nil at the bottom of the address space.
-  public var predecessor: Self? {
+  @inlinable public var predecessor: Self? {
     bits == 0 ? nil : Self(bits: bits &- 1)
   }
 
   /// The network mask with `length` leading one bits (0 ... bitWidth).
-  static func mask(length: Int) -> Bits {
+  @inlinable static func mask(length: Int) -> Bits {
     length == 0 ? 0 : Bits.max << Bits(Bits.bitWidth - length)
   }
 }

@@ -4,7 +4,7 @@ public struct IPPrefix<Address: IPAddress>: Hashable, Sendable, CustomStringConv
   public let length: Int
 
   /// Builds a prefix, clearing host bits of `address`. `length` must be within 0 ... bit width.
-  public init(_ address: Address, length: Int) {
+  @inlinable public init(_ address: Address, length: Int) {
     precondition((0...Address.bitWidth).contains(length), "prefix length out of range")
     self.network = Address(bits: address.bits & Address.mask(length: length))
     self.length = length
@@ -16,15 +16,15 @@ public struct IPPrefix<Address: IPAddress>: Hashable, Sendable, CustomStringConv
   }
 
   /// The last address the prefix covers.
-  public var lastAddress: Address {
+  @inlinable public var lastAddress: Address {
     Address(bits: network.bits | ~Address.mask(length: length))
   }
 
-  public var range: AddressRange<Address> {
+  @inlinable public var range: AddressRange<Address> {
     AddressRange(first: network, last: lastAddress)
   }
 
-  public func contains(_ address: Address) -> Bool {
+  @inlinable public func contains(_ address: Address) -> Bool {
     address.bits & Address.mask(length: length) == network.bits
   }
 

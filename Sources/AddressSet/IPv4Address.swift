@@ -3,7 +3,7 @@ public struct IPv4Address: IPAddress {
   public static let family = AddressFamily.ipv4
   public let bits: UInt32
 
-  public init(bits: UInt32) { self.bits = bits }
+  @inlinable public init(bits: UInt32) { self.bits = bits }
 
   public init(_ a: UInt8, _ b: UInt8, _ c: UInt8, _ d: UInt8) {
     bits = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
@@ -19,8 +19,10 @@ public struct IPv4Address: IPAddress {
 
   /// The four octets in network order.
   public var octets: [UInt8] {
-    [UInt8(truncatingIfNeeded: bits >> 24), UInt8(truncatingIfNeeded: bits >> 16),
-     UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits)]
+    [
+      UInt8(truncatingIfNeeded: bits >> 24), UInt8(truncatingIfNeeded: bits >> 16),
+      UInt8(truncatingIfNeeded: bits >> 8), UInt8(truncatingIfNeeded: bits),
+    ]
   }
 
   public var description: String {

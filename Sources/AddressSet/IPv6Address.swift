@@ -3,7 +3,7 @@ public struct IPv6Address: IPAddress {
   public static let family = AddressFamily.ipv6
   public let bits: UInt128
 
-  public init(bits: UInt128) { self.bits = bits }
+  @inlinable public init(bits: UInt128) { self.bits = bits }
 
   /// Builds an address from its eight 16-bit groups, most significant first.
   public init(groups: [UInt16]) {

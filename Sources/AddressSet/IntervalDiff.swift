@@ -12,7 +12,9 @@ public struct IntervalDiff<Address: IPAddress>: Hashable, Sendable {
   ///   - current: ranges as stored, which need not be canonical (touching ranges may be
   ///     stored apart) but never overlap.
   ///   - desired: the set the kernel should hold afterwards.
-  public init(current: some Sequence<AddressRange<Address>>, desired: IntervalSet<Address>) {
+  @inlinable public init(
+    current: some Sequence<AddressRange<Address>>, desired: IntervalSet<Address>
+  ) {
     var stored = Array(current)
     stored.sort { ($0.first, $0.last) < ($1.first, $1.last) }
     let wanted = desired.ranges
@@ -40,7 +42,7 @@ public struct IntervalDiff<Address: IPAddress>: Hashable, Sendable {
     self.add = add
   }
 
-  public init(current: IntervalSet<Address>, desired: IntervalSet<Address>) {
+  @inlinable public init(current: IntervalSet<Address>, desired: IntervalSet<Address>) {
     self.init(current: current.ranges, desired: desired)
   }
 

@@ -6,14 +6,16 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
 
   public init() { ranges = [] }
 
+  @usableFromInline init(canonical: [AddressRange<Address>]) { ranges = canonical }
+
   /// Builds the canonical form of any ranges: overlapping and touching ranges are merged.
-  public init(ranges unsorted: some Sequence<AddressRange<Address>>) {
+  @inlinable public init(ranges unsorted: some Sequence<AddressRange<Address>>) {
     var sorted = Array(unsorted)
     sorted.sort { $0.first.bits < $1.first.bits }
-    ranges = Self.merged(sorted)
+    self.init(canonical: Self.merged(sorted))
   }
 
-  public init(prefixes: some Sequence<IPPrefix<Address>>) {
+  @inlinable public init(prefixes: some Sequence<IPPrefix<Address>>) {
     self.init(ranges: prefixes.lazy.map(\.range))
   }
 
@@ -22,14 +24,16 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
   }
 
   /// Merges ranges sorted by their first address.
-  private static func merged(_ sorted: [AddressRange<Address>]) -> [AddressRange<Address>] {
+  @inlinable static func merged(_ sorted: [AddressRange<Address>]) -> [AddressRange<Address>] {
     var result: [AddressRange<Address>] = []
     result.reserveCapacity(sorted.count)
     guard var current = sorted.first else { return result }
     for range in sorted.dropFirst() {
       // Touching counts as overlapping: current.last + 1 >= range.first, without overflow.
       if range.first.bits <= current.last.bits || range.first.bits - current.last.bits == 1 {
-        if range.last > current.last { current = AddressRange(first: current.first, last: range.last) }
+        if range.last > current.last {
+          current = AddressRange(first: current.first, last: range.last)
+        }
       } else {
         result.append(current)
         current = range
@@ -42,7 +46,7 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
   public var isEmpty: Bool { ranges.isEmpty }
 
   /// The range of this set that holds `address`, if any.
-  public func range(containing address: Address) -> AddressRange<Address>? {
+  @inlinable public func range(containing address: Address) -> AddressRange<Address>? {
     var low = 0
     var high = ranges.count
     while low < high {
@@ -52,12 +56,12 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
     return low < ranges.count && ranges[low].first <= address ? ranges[low] : nil
   }
 
-  public func contains(_ address: Address) -> Bool {
+  @inlinable public func contains(_ address: Address) -> Bool {
     range(containing: address) != nil
   }
 
   /// The shortest list of CIDR prefixes covering exactly this set, ascending.
-  public var prefixes: [IPPrefix<Address>] {
+  @inlinable public var prefixes: [IPPrefix<Address>] {
     ranges.flatMap(\.prefixes)
   }
 
@@ -96,9 +100,7 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
       }
       if let begin = start { result.append(AddressRange(first: begin, last: range.last)) }
     }
-    var set = IntervalSet()
-    set.ranges = result
-    return set
+    return IntervalSet(canonical: result)
   }
 
   public func intersection(_ other: IntervalSet) -> IntervalSet {

@@ -96,7 +96,9 @@ private struct Scanner {
 
   /// The bounds of the text without surrounding white space.
   func trimmed() throws(AddressParseError) -> (Int, Int) {
-    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C }
+    func isSpace(_ b: UInt8) -> Bool {
+      b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D || b == 0x0B || b == 0x0C
+    }
     var start = 0
     var end = bytes.count
     while start < end && isSpace(bytes[start]) { start += 1 }
@@ -122,7 +124,9 @@ private struct Scanner {
     var value = 0
     for index in start..<end {
       guard let digit = decimalDigit(bytes[index]) else { throw unexpected(at: index) }
-      if index == start + 1 && bytes[start] == UInt8(ascii: "0") { throw error(at: start, .leadingZero) }
+      if index == start + 1 && bytes[start] == UInt8(ascii: "0") {
+        throw error(at: start, .leadingZero)
+      }
       value = min(value * 10 + digit, 1000)
     }
     if value > maximum { throw error(at: start, .prefixLengthOutOfRange(value, maximum: maximum)) }
@@ -165,7 +169,9 @@ private struct Scanner {
     var compressed = false
     var index = start
     if bytes[index] == UInt8(ascii: ":") {
-      guard index + 1 < end, bytes[index + 1] == UInt8(ascii: ":") else { throw error(at: index, .emptyGroup) }
+      guard index + 1 < end, bytes[index + 1] == UInt8(ascii: ":") else {
+        throw error(at: index, .emptyGroup)
+      }
       compressed = true
       index += 2
     }
@@ -192,6 +198,7 @@ private struct Scanner {
         throw error(at: cursor, .emptyGroup)
       }
       if cursor - index > 4 { throw error(at: index, .groupTooLong) }
+      if head.count + tail.count == 8 { throw error(at: index, .wrongGroupCount(9)) }
       if compressed { tail.append(UInt16(value)) } else { head.append(UInt16(value)) }
       if cursor == end { break }
       guard bytes[cursor] == UInt8(ascii: ":") else { throw unexpected(at: cursor) }
@@ -203,7 +210,6 @@ private struct Scanner {
         index = cursor + 1
         if index == end { throw error(at: cursor, .emptyGroup) }
       }
-      if head.count + tail.count > 8 { throw error(at: index, .wrongGroupCount(head.count + tail.count + 1)) }
     }
     let count = head.count + tail.count
     if compressed ? count > 7 : count != 8 { throw error(at: end, .wrongGroupCount(count)) }
