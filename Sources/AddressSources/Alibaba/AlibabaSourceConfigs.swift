@@ -1,0 +1,88 @@
+/// Configuration of an `alibaba-cdn` source: the back-to-origin (L2) addresses of every listed
+/// CDN domain, from `DescribeL2VipsByDomain`, one call per domain.
+public struct AlibabaCDNSourceConfig: Hashable, Sendable {
+  public var name: String
+  /// `domains`: accelerated domains as added in the CDN console. Every one must answer with a
+  /// non-empty list, or the source fails.
+  public var domains: [String]
+  /// `endpoint`: `https://cdn.aliyuncs.com`, or a regional one such as
+  /// `https://cdn.ap-southeast-1.aliyuncs.com`.
+  public var endpoint: String
+  public var credentials: AlibabaCredentialsConfig
+  public var retry: RetryPolicy
+  public var http: HTTPOptions
+  /// `concurrency`: calls in flight at once; the API allows 40 calls/s per account.
+  public var concurrency: Int
+  public var policy: EntryPolicy
+
+  public init(
+    name: String, domains: [String], endpoint: String = "https://cdn.aliyuncs.com",
+    credentials: AlibabaCredentialsConfig = AlibabaCredentialsConfig(),
+    retry: RetryPolicy = RetryPolicy(),
+    http: HTTPOptions = HTTPOptions(), concurrency: Int = 4, policy: EntryPolicy = EntryPolicy()
+  ) {
+    self.name = name
+    self.domains = domains
+    self.endpoint = endpoint
+    self.credentials = credentials
+    self.retry = retry
+    self.http = http
+    self.concurrency = concurrency
+    self.policy = policy
+  }
+}
+
+/// Which list of an ESA site's origin protection to use.
+public enum ESAWhitelist: String, Hashable, Sendable, CaseIterable, Codable {
+  /// `CurrentIPWhitelist`: what ESA uses now (the default).
+  case current
+  /// `LatestIPWhitelist`: what ESA will use once the update is confirmed. Allowing it ahead
+  /// of the confirmation avoids a window in which new L2 nodes are refused.
+  case latest
+
+  var responseKey: String {
+    switch self {
+    case .current: "CurrentIPWhitelist"
+    case .latest: "LatestIPWhitelist"
+    }
+  }
+}
+
+/// Configuration of an `alibaba-esa` source: an ESA site's origin-protection address list,
+/// from `GetOriginProtection`.
+public struct AlibabaESASourceConfig: Hashable, Sendable {
+  public var name: String
+  /// `site_ids`: ESA site ids (ListSites shows them), one call each.
+  public var siteIDs: [String]
+  /// `region`: picks the default endpoint `https://esa.<region>.aliyuncs.com`.
+  public var region: String
+  /// `endpoint`: overrides the region's endpoint.
+  public var endpoint: String?
+  /// `list`: `current` or `latest`.
+  public var list: ESAWhitelist
+  public var credentials: AlibabaCredentialsConfig
+  public var retry: RetryPolicy
+  public var http: HTTPOptions
+  public var policy: EntryPolicy
+
+  public init(
+    name: String, siteIDs: [String], region: String = "cn-hangzhou", endpoint: String? = nil,
+    list: ESAWhitelist = .current,
+    credentials: AlibabaCredentialsConfig = AlibabaCredentialsConfig(),
+    retry: RetryPolicy = RetryPolicy(), http: HTTPOptions = HTTPOptions(),
+    policy: EntryPolicy = EntryPolicy()
+  ) {
+    self.name = name
+    self.siteIDs = siteIDs
+    self.region = region
+    self.endpoint = endpoint
+    self.list = list
+    self.credentials = credentials
+    self.retry = retry
+    self.http = http
+    self.policy = policy
+  }
+
+  /// The endpoint actually called.
+  public var effectiveEndpoint: String { endpoint ?? "https://esa.\(region).aliyuncs.com" }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+
+/// The credential chain of one source: asks its steps in order, first match wins, and keeps
+/// the answer. Temporary credentials are refreshed from the same step 15 minutes before they
+/// expire; if that refresh fails while the old ones are still valid, the old ones are used.
+public actor AlibabaCredentialChain {
+  static let refreshMargin: TimeInterval = 15 * 60
+
+  private let providers: [any CredentialProvider]
+  private let clock: any SourceClock
+  private let logger: Logger
+  private var cached: (credentials: AlibabaCredentials, provider: Int)?
+  /// One lookup at a time: concurrent calls for several domains share it.
+  private var inFlight: Task<Result<(AlibabaCredentials, Int), CredentialError>, Never>?
+
+  public init(
+    config: AlibabaCredentialsConfig, environment: ProcessEnvironment, clock: any SourceClock,
+    logger: Logger
+  ) {
+    let instanceRole = ECSRAMRoleCredentialsProvider(
+      endpoint: config.metadataEndpoint, roleName: config.ecsRoleName, environment: environment,
+      logger: logger)
+    var providers: [any CredentialProvider] = [
+      ExplicitCredentialsProvider(config: config, environment: environment)
+    ]
+    if config.useEnvironment {
+      providers.append(EnvironmentCredentialsProvider(environment: environment))
+    }
+    if config.useCLIProfile {
+      providers.append(
+        CLIProfileCredentialsProvider(
+          environment: environment, profile: config.cliProfile, instanceRole: instanceRole))
+    }
+    if config.useCredentialsINI {
+      providers.append(
+        INIFileCredentialsProvider(environment: environment, instanceRole: instanceRole))
+    }
+    if config.useECSRAMRole { providers.append(instanceRole) }
+    self.providers = providers
+    self.clock = clock
+    self.logger = logger
+  }
+
+  /// Usable credentials, from the cache while they are fresh.
+  public func credentials() async throws(CredentialError) -> AlibabaCredentials {
+    let now = clock.now()
+    if let cached, isFresh(cached.credentials, at: now) { return cached.credentials }
+    let lookup: Task<Result<(AlibabaCredentials, Int), CredentialError>, Never>
+    if let inFlight {
+      lookup = inFlight
+    } else {
+      let providers = providers
+      let preferred = cached?.provider
+      lookup = Task { await Self.lookUp(providers, preferring: preferred) }
+      inFlight = lookup
+    }
+    let result = await lookup.value
+    inFlight = nil
+    switch result {
+    case .success(let (credentials, provider)):
+      cached = (credentials, provider)
+      logger.debug("Alibaba Cloud credentials from \(credentials.origin)")
+      return credentials
+    case .failure(let error):
+      // A refresh that fails while the old temporary credentials still work is not fatal.
+      if let cached, let expiration = cached.credentials.expiration, now < expiration {
+        logger.warning(
+          "refreshing Alibaba Cloud credentials failed, using the current ones until \(expiration): \(error)"
+        )
+        return cached.credentials
+      }
+      throw error
+    }
+  }
+
+  private func isFresh(_ credentials: AlibabaCredentials, at now: Date) -> Bool {
+    guard let expiration = credentials.expiration else { return true }
+    return now < expiration.addingTimeInterval(-Self.refreshMargin)
+  }
+
+  /// The first step that has credentials; on a refresh, the step that had them last time.
+  private static func lookUp(_ providers: [any CredentialProvider], preferring preferred: Int?)
+    async -> Result<
+      (AlibabaCredentials, Int), CredentialError
+    >
+  {
+    if let preferred {
+      do {
+        if case .found(let credentials) = try await providers[preferred].resolve() {
+          return .success((credentials, preferred))
+        }
+      } catch {
+        return .failure(error)
+      }
+    }
+    var tried: [String] = []
+    for (index, provider) in providers.enumerated() {
+      do {
+        switch try await provider.resolve() {
+        case .found(let credentials): return .success((credentials, index))
+        case .notConfigured(let reason): tried.append(reason)
+        }
+      } catch {
+        return .failure(error)
+      }
+    }
+    return .failure(.notFound(tried: tried))
+  }
+}

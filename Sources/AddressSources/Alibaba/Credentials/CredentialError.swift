@@ -1,0 +1,51 @@
+import Foundation
+
+/// Why no credentials could be had. Messages never contain a secret, nor a line of a
+/// credentials file (which could be one).
+public enum CredentialError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// No step of the chain had credentials; `tried` says what each step looked at.
+  case notFound(tried: [String])
+  /// A step is configured but unusable (an id without a secret, say). The chain stops here
+  /// rather than silently using another identity.
+  case incomplete(provider: String, problem: String)
+  case unreadableFile(provider: String, path: String, reason: String)
+  case malformedFile(provider: String, path: String, problem: String)
+  case profileNotFound(provider: String, path: String, profile: String)
+  /// A profile mode or credential type origin-guard does not implement (RamRoleArn, OIDC...).
+  case unsupportedMode(provider: String, mode: String)
+  /// The ECS instance metadata service failed.
+  case metadataService(url: String, problem: String, retryable: Bool)
+  /// Temporary credentials past their expiration and no way to refresh them.
+  case expired(provider: String, expiration: Date)
+
+  public var isRetryable: Bool {
+    if case .metadataService(_, _, let retryable) = self { return retryable }
+    return false
+  }
+
+  public var description: String {
+    switch self {
+    case .notFound(let tried):
+      return "none found. Tried: " + tried.joined(separator: "; ")
+        + ". Configure credentials_file, set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET,"
+        + " or attach a RAM role to this ECS instance"
+    case .incomplete(let provider, let problem):
+      return "\(provider): \(problem)"
+    case .unreadableFile(let provider, let path, let reason):
+      return "\(provider): cannot read \(path): \(reason)"
+    case .malformedFile(let provider, let path, let problem):
+      return "\(provider): \(path): \(problem)"
+    case .profileNotFound(let provider, let path, let profile):
+      return "\(provider): \(path) has no profile \(String(reflecting: profile))"
+    case .unsupportedMode(let provider, let mode):
+      return
+        "\(provider): credential mode \(String(reflecting: mode)) is not supported by origin-guard"
+        + " (supported: AccessKey, STS token, ECS RAM role)"
+    case .metadataService(let url, let problem, _):
+      return "ECS metadata service \(url): \(problem)"
+    case .expired(let provider, let expiration):
+      return
+        "\(provider): temporary credentials expired at \(expiration.formatted(.iso8601)); renew them"
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOHTTP1
+
+/// Step 5: the RAM role attached to this ECS instance, from the instance metadata service.
+///
+/// IMDSv2 first (`PUT /latest/api/token`, then the token on every request); tokenless v1 only
+/// when the token request is refused and `ALIBABA_CLOUD_IMDSV1_DISABLED` is not `true`. The
+/// role is the configured one, `ALIBABA_CLOUD_ECS_METADATA`, or the one the service lists.
+/// Credentials are temporary; the chain refreshes them before `Expiration`.
+struct ECSRAMRoleCredentialsProvider: CredentialProvider {
+  let endpoint: String
+  let roleName: String?
+  let environment: ProcessEnvironment
+  let logger: Logger
+  var name: String { "ECS RAM role" }
+
+  /// The metadata service is link-local and answers at once, or not at all: short limits.
+  static let http = HTTPOptions(
+    connectTimeout: .seconds(1), timeout: .seconds(3), maxBodyBytes: 64 << 10)
+  static let tokenTTLSeconds = "21600"
+
+  func resolve() async throws(CredentialError) -> CredentialLookup {
+    if environment.flag("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
+      return .notConfigured("\(name): disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+    }
+    return try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
+      let token: String?
+      do throws(TransportFailure) {
+        token = try await self.token(transport)
+      } catch .connection(let reason) {
+        // Nothing answers: this is not an ECS instance (or the service is down).
+        return .notConfigured("\(name): metadata service \(endpoint) unreachable (\(reason))")
+      } catch .timedOut {
+        return .notConfigured("\(name): metadata service \(endpoint) did not answer")
+      } catch {
+        throw .metadataService(url: endpoint, problem: "token response too large", retryable: false)
+      }
+      guard let role = try await role(transport, token: token) else {
+        return .notConfigured("\(name): no RAM role attached to this instance")
+      }
+      return .found(try await credentials(transport, role: role, token: token, requestedBy: name))
+    }
+  }
+
+  /// Credentials of a role named elsewhere (a CLI profile in EcsRamRole mode, an ini section
+  /// of type ecs_ram_role). Here a missing metadata service is an error.
+  func credentials(roleName: String?, requestedBy: String) async throws(CredentialError)
+    -> AlibabaCredentials
+  {
+    try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
+      let token: String?
+      do {
+        token = try await self.token(transport)
+      } catch {
+        throw .metadataService(url: endpoint, problem: "unreachable (\(error))", retryable: true)
+      }
+      var role = roleName
+      if role == nil { role = try await self.role(transport, token: token) }
+      guard let role else {
+        throw .incomplete(
+          provider: requestedBy, problem: "no RAM role is attached to this ECS instance")
+      }
+      return try await credentials(transport, role: role, token: token, requestedBy: requestedBy)
+    }
+  }
+
+  // MARK: - Metadata requests
+
+  /// The IMDSv2 session token, or nil to go on without one (v1).
+  private func token(_ transport: HTTPTransport) async throws(TransportFailure) -> String? {
+    let response = try await transport.send(
+      .PUT, endpoint + "/latest/api/token",
+      headers: [("X-aliyun-ecs-metadata-token-ttl-seconds", Self.tokenTTLSeconds)])
+    if response.status == 200, let token = String(data: response.body, encoding: .utf8),
+      !token.isEmpty
+    {
+      return token
+    }
+    if environment.flag("ALIBABA_CLOUD_IMDSV1_DISABLED") {
+      throw .connection(
+        "IMDSv2 token request answered HTTP \(response.status) and IMDSv1 is disabled")
+    }
+    logger.warning(
+      "ECS metadata: no IMDSv2 token (HTTP \(response.status)); falling back to IMDSv1")
+    return nil
+  }
+
+  private func role(_ transport: HTTPTransport, token: String?) async throws(CredentialError)
+    -> String?
+  {
+    if let roleName { return roleName }
+    if let fromEnvironment = environment["ALIBABA_CLOUD_ECS_METADATA"] { return fromEnvironment }
+    let response = try await get(
+      transport, "/latest/meta-data/ram/security-credentials/", token: token)
+    if response.status == 404 { return nil }
+    guard response.status == 200 else {
+      throw .metadataService(
+        url: endpoint, problem: "role list answered HTTP \(response.status)",
+        retryable: response.status >= 500)
+    }
+    let roles = String(decoding: response.body, as: UTF8.self).split(whereSeparator: \.isNewline)
+      .map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+    return roles.first
+  }
+
+  private func credentials(
+    _ transport: HTTPTransport, role: String, token: String?, requestedBy: String
+  )
+    async throws(CredentialError) -> AlibabaCredentials
+  {
+    let path = "/latest/meta-data/ram/security-credentials/" + ACS3Signer.percentEncode(role)
+    let response = try await get(transport, path, token: token)
+    guard response.status == 200 else {
+      let hint =
+        response.status == 404
+        ? " (is the role \(String(reflecting: role)) attached to this instance?)" : ""
+      throw .metadataService(
+        url: endpoint,
+        problem: "credentials of role \(role) answered HTTP \(response.status)\(hint)",
+        retryable: response.status >= 500)
+    }
+    guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+    else {
+      throw .metadataService(
+        url: endpoint, problem: "credentials of role \(role) are not a JSON object",
+        retryable: false)
+    }
+    if let code = object["Code"] as? String, code != "Success" {
+      throw .metadataService(
+        url: endpoint, problem: "credentials of role \(role): Code \(code)", retryable: true)
+    }
+    guard let id = object["AccessKeyId"] as? String, !id.isEmpty,
+      let secret = object["AccessKeySecret"] as? String, !secret.isEmpty,
+      let token = object["SecurityToken"] as? String, !token.isEmpty,
+      let expirationText = object["Expiration"] as? String,
+      let expiration = try? Date(expirationText, strategy: .iso8601)
+    else {
+      throw .metadataService(
+        url: endpoint,
+        problem:
+          "credentials of role \(role) lack AccessKeyId, AccessKeySecret, SecurityToken or a valid Expiration",
+        retryable: false)
+    }
+    return AlibabaCredentials(
+      accessKeyID: id, accessKeySecret: secret, securityToken: token, expiration: expiration,
+      origin: requestedBy == name ? "\(name) \(role)" : "\(requestedBy) (ECS RAM role \(role))")
+  }
+
+  private func get(_ transport: HTTPTransport, _ path: String, token: String?)
+    async throws(CredentialError)
+    -> HTTPResponseData
+  {
+    do {
+      return try await transport.send(
+        .GET, endpoint + path, headers: token.map { [("X-aliyun-ecs-metadata-token", $0)] } ?? [])
+    } catch {
+      throw .metadataService(url: endpoint, problem: "\(path): \(error)", retryable: true)
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import AddressSet
+
+/// Parses a source's entries one by one and applies its `EntryPolicy`; every source kind
+/// funnels its strings through here, so all of them treat bad entries the same way.
+struct EntryCollector {
+  let source: String
+  let policy: EntryPolicy
+  private(set) var entries: [SourceEntry] = []
+  private(set) var skipped: [SkippedEntry] = []
+
+  init(source: String, policy: EntryPolicy) {
+    self.source = source
+    self.policy = policy
+  }
+
+  /// Parses `text`. `columnOffset` is added to the parser's column so that errors point into
+  /// the line the text was cut from.
+  mutating func add(_ text: String, origin: Origin, columnOffset: Int = 0) throws(SourceError) {
+    let parsed: ParsedPrefix
+    do {
+      parsed = try PrefixParser.parse(text)
+    } catch {
+      try reject(
+        text.trimmingSpaces, origin: origin, column: error.column + columnOffset,
+        reason: error.reason.description)
+      return
+    }
+    let minimum =
+      parsed.prefix.family == .ipv4
+      ? policy.minimumIPv4PrefixLength : policy.minimumIPv6PrefixLength
+    // Too broad is never skipped: it is not a typo to drop but a sign the list itself is wrong.
+    if parsed.prefix.length < minimum {
+      throw .prefixTooBroad(
+        source: source, origin: origin, entry: text.trimmingSpaces, prefix: parsed.prefix,
+        minimumLength: minimum)
+    }
+    entries.append(SourceEntry(prefix: parsed.prefix, origin: origin, notes: parsed.notes))
+  }
+
+  /// An entry that is not even a string (a number in a JSON array, say).
+  mutating func reject(_ entry: String, origin: Origin, column: Int?, reason: String)
+    throws(SourceError)
+  {
+    switch policy.onInvalidEntry {
+    case .fail:
+      throw .invalidEntry(
+        source: source, origin: origin, entry: entry, column: column, reason: reason)
+    case .skip:
+      let at = column.map { "column \($0): " } ?? ""
+      skipped.append(SkippedEntry(origin: origin, entry: entry, reason: at + reason))
+    }
+  }
+
+  /// Fails when nothing was accepted from `origin`'s entries since `startIndex`.
+  func requireEntries(since startIndex: Int, origin: Origin?) throws(SourceError) {
+    if entries.count == startIndex { throw .emptyResult(source: source, origin: origin) }
+  }
+}
+
+extension String {
+  var trimmingSpaces: String {
+    var slice = Substring(self)
+    while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+    while let last = slice.last, last.isWhitespace { slice.removeLast() }
+    return String(slice)
+  }
+}

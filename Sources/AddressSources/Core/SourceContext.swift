@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+
+/// Time, for timestamps and retry delays. Injected so tests neither wait nor depend on the date.
+public protocol SourceClock: Sendable {
+  func now() -> Date
+  /// Sleeps; throws `CancellationError` when the task is cancelled.
+  func sleep(for duration: Duration) async throws
+}
+
+/// The real clock.
+public struct SystemSourceClock: SourceClock {
+  public init() {}
+  public func now() -> Date { Date() }
+  public func sleep(for duration: Duration) async throws { try await Task.sleep(for: duration) }
+}
+
+/// The process's environment variables and home directory, read once at the edge of the
+/// program and passed in: logic never reads globals, so tests are hermetic.
+public struct ProcessEnvironment: Sendable {
+  public var variables: [String: String]
+  public var homeDirectory: String
+
+  public init(variables: [String: String], homeDirectory: String) {
+    self.variables = variables
+    self.homeDirectory = homeDirectory
+  }
+
+  /// The running process's environment. Call this in `main`, not in library code.
+  public static func current() -> ProcessEnvironment {
+    let variables = ProcessInfo.processInfo.environment
+    return ProcessEnvironment(
+      variables: variables,
+      homeDirectory: variables["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path)
+  }
+
+  /// A non-empty variable, or nil.
+  subscript(_ name: String) -> String? {
+    guard let value = variables[name], !value.isEmpty else { return nil }
+    return value
+  }
+
+  func flag(_ name: String) -> Bool { self[name]?.lowercased() == "true" }
+
+  /// Expands a leading `~/` to the home directory.
+  func expandingTilde(_ path: String) -> String {
+    if path == "~" { return homeDirectory }
+    if path.hasPrefix("~/") { return homeDirectory + "/" + path.dropFirst(2) }
+    return path
+  }
+}
+
+/// What sources need from the program around them.
+public struct SourceContext: Sendable {
+  public var logger: Logger
+  public var clock: any SourceClock
+  public var environment: ProcessEnvironment
+  /// Remembers ETag / Last-Modified and the parsed list between runs for `url` sources.
+  /// Without one every run downloads the full document.
+  public var fetchStore: (any ConditionalFetchStore)?
+
+  public init(
+    logger: Logger, clock: any SourceClock = SystemSourceClock(), environment: ProcessEnvironment,
+    fetchStore: (any ConditionalFetchStore)? = nil
+  ) {
+    self.logger = logger
+    self.clock = clock
+    self.environment = environment
+    self.fetchStore = fetchStore
+  }
+}
