@@ -17,6 +17,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.0"),
   ],
   targets: [
@@ -48,6 +49,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "Yams", package: "Yams"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ]
     ),
     // The origin-guard command line.

@@ -22,6 +22,9 @@ public struct DualStackSet: Hashable, Sendable {
 
   public var isEmpty: Bool { v4.isEmpty && v6.isEmpty }
 
+  /// The number of CIDR prefixes needed to write the set down, both families.
+  public var prefixCount: Int { v4.prefixCount + v6.prefixCount }
+
   public func contains(_ address: AnyIPAddress) -> Bool {
     switch address {
     case .v4(let a): v4.contains(a)

@@ -1,0 +1,61 @@
+import AddressSet
+import AddressSources
+
+/// The checks between "fetched" and "applied". Each returns every refusal, not only the first,
+/// so an operator sees the whole picture in one run.
+public struct Guards: Sendable {
+  public let settings: GuardSettings
+
+  public init(settings: GuardSettings) {
+    self.settings = settings
+  }
+
+  /// Checks the merged list on its own, before the kernel is read.
+  public func check(_ combined: CombinedSources) -> [GuardRefusal] {
+    let desired = combined.set
+    if desired.isEmpty { return [.emptyList] }
+    var refusals: [GuardRefusal] = []
+    let prefixes = desired.prefixes
+    for prefix in prefixes {
+      let minimum = prefix.family == .ipv4 ? settings.minPrefixLengthV4 : settings.minPrefixLengthV6
+      if prefix.length == 0 {
+        refusals.append(
+          .allowsEverything(prefix: prefix, provenance: contributors(prefix, combined)))
+      } else if prefix.length < minimum {
+        refusals.append(
+          .prefixTooBroad(
+            prefix: prefix, minimumLength: minimum, provenance: contributors(prefix, combined)))
+      }
+    }
+    if prefixes.count < settings.minEntries {
+      refusals.append(.tooFewEntries(count: prefixes.count, minimum: settings.minEntries))
+    }
+    if prefixes.count > settings.maxEntries {
+      refusals.append(.tooManyEntries(count: prefixes.count, maximum: settings.maxEntries))
+    }
+    return refusals
+  }
+
+  /// Checks how much of what the kernel holds the change would remove, per family.
+  public func checkShrink(current: DualStackSet, desired: DualStackSet) -> [GuardRefusal] {
+    var refusals: [GuardRefusal] = []
+    func check<A: IPAddress>(_ current: IntervalSet<A>, _ desired: IntervalSet<A>) {
+      let before = current.addressCount.approximateValue
+      guard before > 0 else { return }
+      let removed = current.subtracting(desired).addressCount.approximateValue
+      let percent = removed / before * 100
+      if percent > settings.maxShrinkPercent {
+        refusals.append(
+          .shrinksTooMuch(
+            family: A.family, removedPercent: percent, maximumPercent: settings.maxShrinkPercent))
+      }
+    }
+    check(current.v4, desired.v4)
+    check(current.v6, desired.v6)
+    return refusals
+  }
+
+  private func contributors(_ prefix: AnyIPPrefix, _ combined: CombinedSources) -> [Provenance] {
+    combined.contributors(overlapping: prefix).flatMap(\.provenance)
+  }
+}

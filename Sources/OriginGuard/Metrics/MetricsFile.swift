@@ -1,0 +1,96 @@
+import AddressSet
+import Foundation
+import Netfilter
+import Prometheus
+
+/// The Prometheus text file for node_exporter's textfile collector, rewritten atomically after
+/// every cycle so the collector never reads half a file.
+public struct MetricsFile: Sendable {
+  public let path: String
+
+  public init(path: String) {
+    self.path = path
+  }
+
+  /// What the kernel holds, per family.
+  public struct KernelFigures: Sendable {
+    public var elements: [AddressFamily: Int] = [:]
+    public var prefixes: [AddressFamily: Int] = [:]
+    public var dropCounter: Netfilter.Counter?
+
+    public init() {}
+  }
+
+  public func write(record: RunRecord, kernel: KernelFigures) throws(StateError) {
+    let registry = PrometheusCollectorRegistry()
+    func gauge(_ name: String, _ help: String, _ value: Double?, labels: [(String, String)] = []) {
+      guard let value else { return }
+      registry.makeGauge(name: "origin_guard_" + name, labels: labels, help: help).set(value)
+    }
+    // Cumulative figures kept in the run record (or the kernel's counter): Prometheus counters.
+    func counter(_ name: String, _ help: String, _ value: UInt64, labels: [(String, String)] = []) {
+      registry.makeCounter(name: "origin_guard_" + name, labels: labels, help: help).increment(
+        by: Int64(clamping: value))
+    }
+    gauge(
+      "last_success_timestamp_seconds", "Unix time of the last successful sync.",
+      record.lastSuccessAt?.timeIntervalSince1970)
+    gauge(
+      "last_attempt_timestamp_seconds", "Unix time of the last sync attempt.",
+      record.attemptedAt?.timeIntervalSince1970)
+    for result in ["success", "refused", "source_failed", "locked", "error"] {
+      gauge(
+        "last_attempt_result", "1 for the result of the last attempt, 0 for the others.",
+        record.result == result ? 1 : 0, labels: [("result", result)])
+    }
+    gauge("last_duration_seconds", "Duration of the last attempt.", record.durationSeconds)
+    gauge(
+      "last_change_added_prefixes", "Prefixes added by the last change.", Double(record.lastAdded))
+    gauge(
+      "last_change_removed_prefixes", "Prefixes removed by the last change.",
+      Double(record.lastRemoved))
+    gauge(
+      "last_change_timestamp_seconds", "Unix time of the last change applied.",
+      record.lastChangeAt?.timeIntervalSince1970)
+    for family in AddressFamily.allCases {
+      gauge(
+        "set_elements", "Interval elements (ranges) in the kernel set.",
+        kernel.elements[family].map(Double.init), labels: [("family", family.rawValue)])
+      gauge(
+        "set_prefixes", "CIDR prefixes in the kernel set.",
+        kernel.prefixes[family].map(Double.init), labels: [("family", family.rawValue)])
+    }
+    for (name, source) in record.sources.sorted(by: { $0.key < $1.key }) {
+      let labels = [("source", name)]
+      gauge(
+        "source_up", "1 when the source was fetched in the last attempt.",
+        source.status == "fresh" || source.status == "unchanged" ? 1 : 0, labels: labels)
+      gauge(
+        "source_using_cache", "1 when the source's last-known-good list stood in.",
+        source.status == "cache" ? 1 : 0, labels: labels)
+      counter(
+        "source_errors_total", "Failed fetches of the source.", UInt64(source.errorsTotal),
+        labels: labels)
+      counter(
+        "source_cache_fallbacks_total", "Runs that used the source's last-known-good list.",
+        UInt64(source.cacheFallbacksTotal), labels: labels)
+    }
+    counter(
+      "drift_repairs_total", "Syncs that repaired our table's structure.",
+      UInt64(record.driftRepairsTotal))
+    for (kind, count) in record.guardRefusalsTotal.sorted(by: { $0.key < $1.key }) {
+      counter(
+        "guard_refusals_total", "Lists refused by a guard.", UInt64(count),
+        labels: [("guard", kind)])
+    }
+    if let drops = kernel.dropCounter {
+      counter(
+        "dropped_packets_total",
+        "Packets to the guarded ports dropped (counter in the guard chain).", drops.packets)
+      counter("dropped_bytes_total", "Bytes to the guarded ports dropped.", drops.bytes)
+    }
+    let directory = (path as NSString).deletingLastPathComponent
+    if !directory.isEmpty { try AtomicFile.makeDirectory(directory) }
+    try AtomicFile.write(Data(registry.emitToBuffer()), to: path, mode: 0o644)
+  }
+}

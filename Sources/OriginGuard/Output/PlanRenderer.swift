@@ -1,0 +1,113 @@
+import AddressSet
+import AddressSources
+import Foundation
+
+/// `plan` output: for people, every prefix with where it comes from; for machines, the same
+/// as JSON with stable key order.
+public enum PlanRenderer {
+  public static func text(_ report: CycleReport, table: String) -> String {
+    let plan = report.plan
+    var lines: [String] = []
+    let basis = plan.basis == .kernel ? "read from the kernel" : "saved state, generation unchanged"
+    lines.append("table inet \(table): generation \(plan.generation) (\(basis))")
+    if !plan.tableExists {
+      lines.append("The table does not exist yet: it will be created.")
+    } else if !plan.drifts.isEmpty {
+      lines.append("Structure drift, repaired in the same atomic batch:")
+      lines += plan.drifts.map { "  ! \($0)" }
+    }
+    let width = (plan.added + plan.removed).map(\.description.count).max() ?? 0
+    func row(_ sign: String, _ prefix: AnyIPPrefix, _ provenance: [Provenance], none: String)
+      -> String
+    {
+      let padded = prefix.description.padding(toLength: width, withPad: " ", startingAt: 0)
+      let from = provenance.isEmpty ? none : provenance.map(\.description).joined(separator: "; ")
+      return "  \(sign) \(padded)  \(from)"
+    }
+    if !plan.added.isEmpty {
+      lines.append("Add \(count(plan.added.count, "prefix", "prefixes")):")
+      lines += plan.added.map { row("+", $0, plan.provenance(of: $0), none: "") }
+    }
+    if !plan.removed.isEmpty {
+      lines.append("Remove \(count(plan.removed.count, "prefix", "prefixes")):")
+      lines += plan.removed.map {
+        row("-", $0, plan.provenance(of: $0, removed: true), none: "no longer listed by any source")
+      }
+    }
+    let v4 = plan.desired.v4.prefixCount
+    let v6 = plan.desired.v6.prefixCount
+    lines.append(
+      "Unchanged \(count(plan.unchangedCount, "prefix", "prefixes")); desired \(count(v4 + v6, "prefix", "prefixes")) (IPv4 \(v4), IPv6 \(v6))."
+    )
+    lines.append("Sources:")
+    lines += report.outcomes.map { outcome in
+      "  \(outcome.name): \(outcome.status)" + (outcome.error.map { " — \($0)" } ?? "")
+    }
+    lines.append(
+      plan.isInSync
+        ? "In sync: nothing to do."
+        : report.applied
+          ? "Applied in one atomic batch (generation \(report.generation))."
+          : "Not applied (plan only).")
+    if !report.overriddenRefusals.isEmpty {
+      lines.append(
+        "Forced past: " + report.overriddenRefusals.map(\.description).joined(separator: "; "))
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  public static func json(_ report: CycleReport, table: String) -> String {
+    let plan = report.plan
+    func change(_ prefix: AnyIPPrefix, removed: Bool) -> [String: Any] {
+      [
+        "prefix": prefix.description, "family": prefix.family.rawValue,
+        "provenance": plan.provenance(of: prefix, removed: removed).map(provenanceObject),
+      ]
+    }
+    let object: [String: Any] = [
+      "table": table,
+      "generation": Int(plan.generation),
+      "basis": plan.basis.rawValue,
+      "table_exists": plan.tableExists,
+      "in_sync": plan.isInSync,
+      "applied": report.applied,
+      "drifts": plan.drifts.map(\.description),
+      "add": plan.added.map { change($0, removed: false) },
+      "remove": plan.removed.map { change($0, removed: true) },
+      "counts": [
+        "add": plan.added.count, "remove": plan.removed.count, "unchanged": plan.unchangedCount,
+        "desired_ipv4": plan.desired.v4.prefixCount, "desired_ipv6": plan.desired.v6.prefixCount,
+      ],
+      "sources": report.outcomes.map(sourceObject),
+      "forced_past": report.overriddenRefusals.map(\.kind),
+    ]
+    return JSONText.encode(object)
+  }
+
+  static func provenanceObject(_ provenance: Provenance) -> [String: Any] {
+    ["source": provenance.source, "origin": provenance.origin.description]
+  }
+
+  static func sourceObject(_ outcome: SourceOutcome) -> [String: Any] {
+    var object: [String: Any] = ["name": outcome.name, "status": outcome.status]
+    if let error = outcome.error { object["error"] = error.description }
+    return object
+  }
+
+  static func count(_ n: Int, _ singular: String, _ plural: String) -> String {
+    "\(n) \(n == 1 ? singular : plural)"
+  }
+}
+
+/// JSON with sorted keys, so output is stable enough to diff and to compare with golden files.
+public enum JSONText {
+  public static func encode(_ object: Any) -> String {
+    guard
+      let data = try? JSONSerialization.data(
+        withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    else {
+      return "{}"
+    }
+    return String(decoding: data, as: UTF8.self) + "\n"
+  }
+}

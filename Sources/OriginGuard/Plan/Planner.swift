@@ -1,0 +1,76 @@
+import AddressSet
+import AddressSources
+import Netfilter
+
+/// Turns "what should be allowed" and "what the kernel holds" into a `Plan`.
+public struct Planner: Sendable {
+  public let ruleset: GuardRuleset
+
+  public init(ruleset: GuardRuleset) {
+    self.ruleset = ruleset
+  }
+
+  /// - Parameters:
+  ///   - state: our table as read, with elements, or nil when it is missing.
+  ///   - previous: what the last successful sync's sources listed, to say where a removed
+  ///     prefix came from.
+  public func plan(
+    desired combined: CombinedSources, state: TableState?, generation: UInt32,
+    previous: CombinedSources?
+  ) -> Plan {
+    let desired = combined.set
+    let current = Self.currentSet(state, ruleset: ruleset)
+    let transaction: Transaction
+    var drifts: [Drift] = []
+    switch ruleset.compare(state, desired: desired) {
+    case .inSync:
+      transaction = Transaction()
+    case .elementsDiffer(let v4, let v6):
+      transaction = ruleset.updateTransaction(v4: v4, v6: v6)
+    case .structureDrifted(let found):
+      drifts = found
+      transaction = ruleset.installTransaction(allowing: desired)
+    }
+    return makePlan(
+      desired: combined, current: current, tableExists: state != nil, drifts: drifts,
+      transaction: transaction, generation: generation, basis: .kernel, previous: previous)
+  }
+
+  /// Plans against the saved state: valid only while the kernel's generation equals the one
+  /// saved right after our last commit, so the kernel holds exactly `applied`.
+  public func plan(
+    desired combined: CombinedSources, savedApplied applied: DualStackSet, generation: UInt32,
+    previous: CombinedSources?
+  ) -> Plan {
+    let desired = combined.set
+    let transaction = ruleset.updateTransaction(
+      v4: IntervalDiff(current: applied.v4, desired: desired.v4),
+      v6: IntervalDiff(current: applied.v6, desired: desired.v6))
+    return makePlan(
+      desired: combined, current: applied, tableExists: true, drifts: [], transaction: transaction,
+      generation: generation, basis: .savedState, previous: previous)
+  }
+
+  private func makePlan(
+    desired combined: CombinedSources, current: DualStackSet, tableExists: Bool, drifts: [Drift],
+    transaction: Transaction, generation: UInt32, basis: Plan.Basis, previous: CombinedSources?
+  ) -> Plan {
+    let desired = combined.set
+    let added = DualStackSet(
+      v4: desired.v4.subtracting(current.v4), v6: desired.v6.subtracting(current.v6))
+    let removed = DualStackSet(
+      v4: current.v4.subtracting(desired.v4), v6: current.v6.subtracting(desired.v6))
+    return Plan(
+      generation: generation, basis: basis, desired: desired, current: current,
+      tableExists: tableExists, drifts: drifts, added: added.prefixes, removed: removed.prefixes,
+      transaction: transaction, sources: ProvenanceIndex(combined),
+      previousSources: removed.isEmpty ? nil : previous.map(ProvenanceIndex.init))
+  }
+
+  static func currentSet(_ state: TableState?, ruleset: GuardRuleset) -> DualStackSet {
+    guard let elements = state?.elements else { return DualStackSet() }
+    return DualStackSet(
+      v4: IntervalSet(ranges: elements[ruleset.ipv4SetName]?.ipv4Ranges ?? []),
+      v6: IntervalSet(ranges: elements[ruleset.ipv6SetName]?.ipv6Ranges ?? []))
+  }
+}

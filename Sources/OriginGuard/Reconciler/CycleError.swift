@@ -1,0 +1,54 @@
+import AddressSources
+import Netfilter
+
+/// Why a cycle stopped before changing the kernel (or, for `.kernel`, while trying to).
+/// Every case leaves the kernel as it was: batches are atomic.
+public enum CycleError: Error, Sendable, CustomStringConvertible {
+  /// Sources failed with no usable last-known-good list.
+  case sourcesFailed([SourceOutcome])
+  /// A guard refused the list; nothing was changed.
+  case refused([GuardRefusal], plan: Plan?)
+  case kernel(NetfilterError)
+  case state(StateError)
+  /// The ruleset kept changing under us through every retry.
+  case generationKeptChanging(attempts: Int)
+  /// After the commit, the kernel did not hold what was committed.
+  case verificationFailed(String)
+  /// `--from-cache` with no saved list for a source.
+  case noCache(source: String)
+
+  public var description: String {
+    switch self {
+    case .sourcesFailed(let outcomes):
+      "the kernel was not changed because sources failed: "
+        + outcomes.compactMap { outcome in
+          guard case .failed(let error, let age) = outcome else { return nil }
+          return error.description
+            + (age.map {
+              " (last-known-good list is \(DurationText.describe($0)) old, older than max_stale)"
+            }
+              ?? " (no last-known-good list)")
+        }.joined(separator: "; ")
+    case .refused(let refusals, _):
+      "refused, the kernel was not changed: " + refusals.map(\.description).joined(separator: "; ")
+    case .kernel(let error): error.description
+    case .state(let error): error.description
+    case .generationKeptChanging(let attempts):
+      "the nftables ruleset changed under us \(attempts) times in a row; another program is rewriting it continuously. Nothing was applied."
+    case .verificationFailed(let detail):
+      "after applying, the kernel does not hold what was applied: \(detail). Run `origin-guard status` and `nft list table inet <table>`."
+    case .noCache(let source):
+      "--from-cache: source \(source) has no last-known-good list yet; run a normal sync first"
+    }
+  }
+
+  /// The process exit code for this failure (see `ExitCode`).
+  public var exitCode: ExitCode {
+    switch self {
+    case .sourcesFailed, .noCache: .sourceFailed
+    case .refused: .refused
+    case .state(.locked): .locked
+    default: .failure
+    }
+  }
+}

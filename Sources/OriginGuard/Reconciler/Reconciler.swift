@@ -1,0 +1,296 @@
+import AddressSet
+import AddressSources
+import Foundation
+import Logging
+import Netfilter
+
+/// One reconciliation cycle: fetch all sources → merge → guards → read the kernel → plan →
+/// apply one batch → verify → save state. Nothing in the kernel changes unless every step
+/// before the apply succeeded, and the apply itself is all or nothing.
+public struct Reconciler: Sendable {
+  public struct Options: Sendable {
+    /// False for `plan`: stop after planning.
+    public var apply: Bool
+    /// Override the size guards (`min_entries`, `max_entries`, `max_shrink_percent`).
+    public var force: Bool
+    /// Use the last-known-good lists, fetch nothing (boot, before the network is up).
+    public var fromCache: Bool
+
+    public init(apply: Bool, force: Bool = false, fromCache: Bool = false) {
+      self.apply = apply
+      self.force = force
+      self.fromCache = fromCache
+    }
+  }
+
+  /// How often a commit is retried when someone else changes the ruleset in between.
+  public static let maxGenerationRetries = 5
+  /// Above this many ranges the post-commit check compares structure only: reading a large
+  /// interval set back costs more than the commit.
+  static let verifyElementsLimit = 20_000
+
+  public let configuration: Configuration
+  public let environment: ReconcilerEnvironment
+  public let store: StateStore
+
+  public init(configuration: Configuration, environment: ReconcilerEnvironment) {
+    self.configuration = configuration
+    self.environment = environment
+    self.store = StateStore(directory: configuration.stateDirectory)
+  }
+
+  var ruleset: GuardRuleset { configuration.ruleset }
+  var backend: any NetfilterBackend { environment.backend }
+  var logger: Logger { environment.logger }
+
+  /// Takes the run lock (one run at a time).
+  public func lock(wait: Bool) throws(CycleError) -> RunLock {
+    do {
+      try store.prepare()
+      return try RunLock(path: store.lockPath, wait: wait)
+    } catch {
+      throw .state(error)
+    }
+  }
+
+  public func cycle(_ options: Options) async throws(CycleError) -> CycleReport {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let header = loadHeader()
+    let outcomes = try await fetchAll(header: header, fromCache: options.fromCache)
+    if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
+      throw .sourcesFailed(outcomes)
+    }
+    let combined = CombinedSources(outcomes.compactMap(\.result))
+    let guards = Guards(settings: configuration.guards)
+    var overridden: [GuardRefusal] = []
+    try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &overridden)
+
+    let identity = environment.kernelIdentity()
+    var retries = 0
+    var trustSavedState = true
+    while true {
+      let plan = try makePlan(
+        combined, header: header, identity: identity, trustSavedState: trustSavedState)
+      try enforce(
+        guards.checkShrink(current: plan.current, desired: plan.desired), force: options.force,
+        plan: plan,
+        overridden: &overridden)
+      func report(applied: Bool, generation: UInt32) -> CycleReport {
+        CycleReport(
+          plan: plan, outcomes: outcomes, applied: applied, generation: generation,
+          duration: clock.now - start, overriddenRefusals: overridden, generationRetries: retries)
+      }
+      guard options.apply else { return report(applied: false, generation: plan.generation) }
+      let generation: UInt32
+      do throws(NetfilterError) {
+        generation = try backend.apply(plan.transaction, expectedGeneration: plan.generation)
+      } catch .generationChanged {
+        retries += 1
+        logger.notice(
+          "the ruleset changed while planning; re-reading", metadata: ["attempt": "\(retries)"])
+        if retries >= Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+        continue
+      } catch let error
+        where error.isElementMismatch && plan.basis == .savedState && trustSavedState
+      {
+        // The saved state did not match the kernel after all: read the kernel instead.
+        logger.warning("the saved state does not match the kernel (\(error)); reading the kernel")
+        trustSavedState = false
+        continue
+      } catch {
+        throw .kernel(error)
+      }
+      try verify(plan)
+      try saveState(
+        plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
+      return report(applied: !plan.isInSync, generation: generation)
+    }
+  }
+
+  // MARK: - Steps
+
+  private func loadHeader() -> StateHeader? {
+    do {
+      return try store.loadHeader()
+    } catch {
+      logger.warning("\(error)")
+      return nil
+    }
+  }
+
+  /// Fetches every source at once; a failed source falls back to its last-known-good list
+  /// when that is younger than `max_stale`.
+  private func fetchAll(header: StateHeader?, fromCache: Bool) async throws(CycleError)
+    -> [SourceOutcome]
+  {
+    let now = environment.now()
+    let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = { [store] name in
+      guard let record = header?.sources[name], let entries = try? store.loadEntries(record) else {
+        return nil
+      }
+      let snapshot = SourceSnapshot(
+        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
+        contentChecksum: record.contentChecksum, entries: entries)
+      return (snapshot, .seconds(max(0, now.timeIntervalSince(record.fetchedAt))))
+    }
+    if fromCache {
+      var outcomes: [SourceOutcome] = []
+      for config in configuration.sources {
+        guard let (snapshot, age) = cached(config.name) else { throw .noCache(source: config.name) }
+        outcomes.append(.cached(snapshot, age: age, error: nil))
+      }
+      return outcomes
+    }
+    let sources = configuration.sources.map {
+      environment.makeSource($0, environment.sourceContext)
+    }
+    let maxStale = configuration.maxStale
+    let logger = self.logger
+    return await withTaskGroup(of: (Int, SourceOutcome).self) { group in
+      for (index, source) in sources.enumerated() {
+        group.addTask {
+          do throws(SourceError) {
+            return (index, .fresh(try await source.fetch()))
+          } catch {
+            guard let (snapshot, age) = cached(source.name) else {
+              return (index, .failed(error, cacheAge: nil))
+            }
+            guard age <= maxStale else { return (index, .failed(error, cacheAge: age)) }
+            logger.warning(
+              "using the last-known-good list of source \(source.name) (\(DurationText.describe(age)) old): \(error)"
+            )
+            return (index, .cached(snapshot, age: age, error: error))
+          }
+        }
+      }
+      var outcomes = [SourceOutcome?](repeating: nil, count: sources.count)
+      for await (index, outcome) in group { outcomes[index] = outcome }
+      return outcomes.compactMap { $0 }
+    }
+  }
+
+  private func enforce(
+    _ refusals: [GuardRefusal], force: Bool, plan: Plan?, overridden: inout [GuardRefusal]
+  ) throws(CycleError) {
+    guard !refusals.isEmpty else { return }
+    if force && refusals.allSatisfy(\.isOverridable) {
+      logger.warning(
+        "--force: applying despite \(refusals.map(\.description).joined(separator: "; "))")
+      overridden += refusals
+      return
+    }
+    throw .refused(refusals, plan: plan)
+  }
+
+  /// Plans against the saved state while the generation shows nobody touched the ruleset
+  /// since our last commit, and against a fresh read of the kernel otherwise.
+  private func makePlan(
+    _ combined: CombinedSources, header: StateHeader?, identity: String, trustSavedState: Bool
+  ) throws(CycleError) -> Plan {
+    let planner = Planner(ruleset: ruleset)
+    do {
+      let generation = try backend.generation()
+      if trustSavedState, let header, header.table == ruleset.tableName, header.bootID == identity,
+        header.generation == generation,
+        let structure = try backend.readTable(named: ruleset.tableName, withElements: false),
+        structure.generation == generation,
+        ruleset.table.drifts(from: structure.table).isEmpty
+      {
+        let applied: DualStackSet
+        if header.applied.checksum == StateStore.checksum(of: combined.set) {
+          applied = combined.set  // nothing changed: no need to read the saved list
+        } else if let saved = try? store.loadApplied(header) {
+          applied = saved
+        } else {
+          return try plan(fromKernel: planner, combined, header: header)
+        }
+        return planner.plan(
+          desired: combined, savedApplied: applied, generation: generation,
+          previous: applied == combined.set ? nil : previousSources(header))
+      }
+      return try plan(fromKernel: planner, combined, header: header)
+    } catch {
+      throw .kernel(error)
+    }
+  }
+
+  private func plan(fromKernel planner: Planner, _ combined: CombinedSources, header: StateHeader?)
+    throws(NetfilterError) -> Plan
+  {
+    // Read the generation before and after: a table read while someone commits may mix states.
+    for _ in 0..<Self.maxGenerationRetries {
+      let generation = try backend.generation()
+      let state = try backend.readTable(named: ruleset.tableName, withElements: true)
+      guard try backend.generation() == generation else { continue }
+      return planner.plan(
+        desired: combined, state: state, generation: generation, previous: previousSources(header))
+    }
+    throw .generationChanged(expected: nil)
+  }
+
+  private func previousSources(_ header: StateHeader?) -> CombinedSources? {
+    guard let header else { return nil }
+    let results = header.sources.compactMap { name, record -> SourceResult? in
+      guard let entries = try? store.loadEntries(record) else { return nil }
+      return SourceSnapshot(
+        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
+        contentChecksum: record.contentChecksum, entries: entries
+      ).asResult
+    }
+    return CombinedSources(results)
+  }
+
+  /// Reads the table back after the commit: the structure always, the elements while the
+  /// sets are small enough to read quickly.
+  private func verify(_ plan: Plan) throws(CycleError) {
+    guard !plan.isInSync else { return }
+    let rangeCount = plan.desired.v4.ranges.count + plan.desired.v6.ranges.count
+    let state: TableState?
+    do {
+      state = try backend.readTable(
+        named: ruleset.tableName, withElements: rangeCount <= Self.verifyElementsLimit)
+    } catch {
+      throw .kernel(error)
+    }
+    switch ruleset.compare(state, desired: plan.desired) {
+    case .inSync: return
+    case .elementsDiffer(let v4, let v6):
+      throw .verificationFailed(
+        "the sets hold \(v4.remove.count + v6.remove.count) ranges too many and miss \(v4.add.count + v6.add.count)"
+      )
+    case .structureDrifted(let drifts):
+      throw .verificationFailed(drifts.map(\.description).joined(separator: "; "))
+    }
+  }
+
+  private func saveState(
+    plan: Plan, outcomes: [SourceOutcome], generation: UInt32, identity: String,
+    header: StateHeader?
+  ) throws(CycleError) {
+    let snapshots = outcomes.compactMap { outcome -> SourceSnapshot? in
+      switch outcome {
+      case .fresh(let result): SourceSnapshot(result)
+      case .cached(let snapshot, _, _): snapshot
+      case .failed: nil
+      }
+    }
+    do {
+      try store.save(
+        applied: plan.desired, sources: snapshots, table: ruleset.tableName, generation: generation,
+        bootID: identity, at: environment.now())
+    } catch {
+      throw .state(error)
+    }
+  }
+}
+
+extension NetfilterError {
+  /// The set did not hold what the transaction assumed.
+  var isElementMismatch: Bool {
+    switch self {
+    case .elementExists, .elementMissing: true
+    default: false
+    }
+  }
+}

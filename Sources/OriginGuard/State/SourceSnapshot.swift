@@ -1,0 +1,41 @@
+import AddressSources
+import Foundation
+
+/// A source's list as it was last fetched successfully: what stands in for the source when it
+/// fails, for up to `max_stale`.
+public struct SourceSnapshot: Sendable {
+  public var name: String
+  public var kind: String
+  public var fetchedAt: Date
+  public var version: String
+  public var entries: [SourceEntry]
+  /// The source's own checksum of its prefixes (`SourceVersion.checksum`): an unchanged list
+  /// is not rewritten.
+  public var contentChecksum: String
+
+  public init(
+    name: String, kind: String, fetchedAt: Date, version: String, contentChecksum: String,
+    entries: [SourceEntry]
+  ) {
+    self.name = name
+    self.kind = kind
+    self.fetchedAt = fetchedAt
+    self.version = version
+    self.contentChecksum = contentChecksum
+    self.entries = entries
+  }
+
+  public init(_ result: SourceResult) {
+    self.init(
+      name: result.source, kind: result.kind.rawValue, fetchedAt: result.fetchedAt,
+      version: result.version.description, contentChecksum: result.version.checksum,
+      entries: result.entries)
+  }
+
+  /// The snapshot as a source result, for merging with fresh results.
+  public var asResult: SourceResult {
+    SourceResult(
+      source: name, kind: SourceKind(rawValue: kind) ?? .static, entries: entries,
+      fetchedAt: fetchedAt, version: SourceVersion(checksum: contentChecksum))
+  }
+}

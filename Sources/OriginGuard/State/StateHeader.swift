@@ -1,0 +1,53 @@
+import AddressSources
+import Foundation
+
+/// The small file that says what the last successful sync applied, where its lists are, and
+/// in which kernel generation and boot. Lists live in separate content-addressed files, so the
+/// common "nothing changed" run reads a few hundred bytes instead of the whole list.
+public struct StateHeader: Codable, Sendable, Equatable {
+  public static let currentFormat = 1
+
+  /// A list file under `lists/`, named by its checksum.
+  public struct ListFile: Codable, Sendable, Equatable {
+    public var file: String
+    /// `sha256:<hex>` of the file's bytes.
+    public var checksum: String
+    public var count: Int
+  }
+
+  /// A source's last good fetch.
+  public struct SourceRecord: Codable, Sendable, Equatable {
+    public var kind: String
+    public var fetchedAt: Date
+    public var version: String
+    /// The source's checksum of its prefixes, whatever their order or notation.
+    public var contentChecksum: String
+    public var list: ListFile
+
+    enum CodingKeys: String, CodingKey {
+      case kind
+      case fetchedAt = "fetched_at"
+      case version
+      case contentChecksum = "content_checksum"
+      case list
+    }
+  }
+
+  public var format: Int
+  public var savedAt: Date
+  public var table: String
+  /// The ruleset generation right after our commit; unchanged means nobody touched the ruleset.
+  public var generation: UInt32
+  public var bootID: String
+  /// The allow-list as applied: canonical prefixes, IPv4 first.
+  public var applied: ListFile
+  public var sources: [String: SourceRecord]
+
+  enum CodingKeys: String, CodingKey {
+    case format
+    case savedAt = "saved_at"
+    case table, generation
+    case bootID = "boot_id"
+    case applied, sources
+  }
+}

@@ -1,0 +1,173 @@
+import AddressSet
+import AddressSources
+import Crypto
+import Foundation
+
+/// The state directory: the last-known-good lists and the record of the last run.
+///
+/// Layout: `state.json` (the header), `lists/<sha256>.txt` (content-addressed lists the header
+/// names), `last-run.json`, `lock`. Lists are written before the header that names them and
+/// removed only after a header that no longer names them is in place, so a crash at any
+/// moment leaves a consistent old or new state.
+public struct StateStore: Sendable {
+  public let directory: String
+
+  public init(directory: String) {
+    self.directory = directory
+  }
+
+  var headerPath: String { directory + "/state.json" }
+  var listsDirectory: String { directory + "/lists" }
+  public var lockPath: String { directory + "/lock" }
+  public var lastRunPath: String { directory + "/last-run.json" }
+  /// `origin-guard confirm` creates it; a waiting `bootstrap` consumes it.
+  public var confirmationPath: String { directory + "/confirm" }
+  public var fetchStoreDirectory: String { directory + "/http" }
+
+  public func prepare() throws(StateError) {
+    try AtomicFile.makeDirectory(directory)
+    try AtomicFile.makeDirectory(listsDirectory)
+  }
+
+  /// The header, or nil when there is none. A corrupt header throws `.corrupt`: the caller
+  /// warns and carries on as if there were none.
+  public func loadHeader() throws(StateError) -> StateHeader? {
+    guard let data = FileManager.default.contents(atPath: headerPath) else { return nil }
+    do {
+      let header = try Self.decoder.decode(StateHeader.self, from: data)
+      guard header.format == StateHeader.currentFormat else {
+        throw StateError.corrupt(path: headerPath, reason: "unknown format \(header.format)")
+      }
+      return header
+    } catch let error as StateError {
+      throw error
+    } catch {
+      throw .corrupt(path: headerPath, reason: "not valid JSON: \(error)")
+    }
+  }
+
+  public func loadApplied(_ header: StateHeader) throws(StateError) -> DualStackSet {
+    let (data, path) = try readList(header.applied)
+    return try ListFileCodec.decodeSet(data, path: path)
+  }
+
+  public func loadEntries(_ record: StateHeader.SourceRecord) throws(StateError) -> [SourceEntry] {
+    let (data, path) = try readList(record.list)
+    return try ListFileCodec.decodeEntries(data, path: path)
+  }
+
+  private func readList(_ list: StateHeader.ListFile) throws(StateError) -> (Data, String) {
+    let path = listsDirectory + "/" + list.file
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw .corrupt(path: path, reason: "missing")
+    }
+    guard Self.checksum(data) == list.checksum else {
+      throw .corrupt(path: path, reason: "checksum mismatch")
+    }
+    return (data, path)
+  }
+
+  /// The checksum `applied.checksum` would get for `set`: equal sets, equal checksums.
+  public static func checksum(of set: DualStackSet) -> String {
+    checksum(ListFileCodec.encode(set))
+  }
+
+  static func checksum(_ data: Data) -> String {
+    "sha256:" + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// Records a successful sync: the applied list, each source's list, the generation after the
+  /// commit and the boot it happened in.
+  public func save(
+    applied: DualStackSet, sources: [SourceSnapshot], table: String, generation: UInt32,
+    bootID: String, at date: Date
+  ) throws(StateError) {
+    try prepare()
+    let previous = try? loadHeader()
+    let appliedList = try writeList(ListFileCodec.encode(applied), count: applied.prefixCount)
+    var records: [String: StateHeader.SourceRecord] = [:]
+    for snapshot in sources {
+      let list: StateHeader.ListFile
+      if let old = previous?.sources[snapshot.name], old.contentChecksum == snapshot.contentChecksum
+      {
+        list = old.list  // unchanged: keep the file, skip re-encoding a large list
+      } else {
+        let data = ListFileCodec.encode(snapshot.entries)
+        list = try writeList(data, count: snapshot.entries.count)
+      }
+      records[snapshot.name] = StateHeader.SourceRecord(
+        kind: snapshot.kind, fetchedAt: snapshot.fetchedAt, version: snapshot.version,
+        contentChecksum: snapshot.contentChecksum, list: list)
+    }
+    let header = StateHeader(
+      format: StateHeader.currentFormat, savedAt: date, table: table, generation: generation,
+      bootID: bootID, applied: appliedList, sources: records)
+    try writeHeader(header)
+    removeUnreferencedLists(keeping: [appliedList.file] + records.values.map(\.list.file))
+  }
+
+  /// Rewrites only the header's generation and boot id (after a sync found nothing to change
+  /// but the generation had moved on because of someone else's commit).
+  public func updateGeneration(_ generation: UInt32, bootID: String) throws(StateError) {
+    guard var header = try loadHeader() else { return }
+    guard header.generation != generation || header.bootID != bootID else { return }
+    header.generation = generation
+    header.bootID = bootID
+    try writeHeader(header)
+  }
+
+  /// Forgets everything (`teardown --purge-state`).
+  public func purge() throws(StateError) {
+    do {
+      if FileManager.default.fileExists(atPath: directory) {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory)
+        where name != "lock" {
+          try FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+      }
+    } catch {
+      throw .io(operation: "remove state in \(directory)", errno: errno)
+    }
+  }
+
+  private func writeHeader(_ header: StateHeader) throws(StateError) {
+    let data: Data
+    do { data = try Self.encoder.encode(header) } catch {
+      throw .corrupt(path: headerPath, reason: "cannot encode: \(error)")
+    }
+    try AtomicFile.write(data, to: headerPath)
+  }
+
+  private func writeList(_ data: Data, count: Int) throws(StateError) -> StateHeader.ListFile {
+    let checksum = Self.checksum(data)
+    let file = String(checksum.dropFirst("sha256:".count)) + ".txt"
+    let path = listsDirectory + "/" + file
+    if FileManager.default.contents(atPath: path).map(Self.checksum) != checksum {
+      try AtomicFile.write(data, to: path)
+    }
+    return StateHeader.ListFile(file: file, checksum: checksum, count: count)
+  }
+
+  private func removeUnreferencedLists(keeping: [String]) {
+    let keep = Set(keeping)
+    guard let names = try? FileManager.default.contentsOfDirectory(atPath: listsDirectory) else {
+      return
+    }
+    for name in names where !keep.contains(name) {
+      try? FileManager.default.removeItem(atPath: listsDirectory + "/" + name)
+    }
+  }
+
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .iso8601
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return encoder
+  }()
+
+  static let decoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .iso8601
+    return decoder
+  }()
+}
