@@ -19,4 +19,10 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 
+/* setns(2) is declared only under _GNU_SOURCE, which Swift's Glibc module is built without. */
+extern int setns(int fd, int nstype);
+
+/* Moves the calling thread into the network namespace open at `fd` (CLONE_NEWNET). */
+static inline int og_enter_network_namespace(int fd) { return setns(fd, 0x40000000); }
+
 #endif
