@@ -16,6 +16,8 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
   case verificationFailed(String)
   /// `--from-cache` with no saved list for a source.
   case noCache(source: String)
+  /// The daemon is shutting down; the cycle stopped before applying anything.
+  case cancelled
 
   public var description: String {
     switch self {
@@ -39,6 +41,8 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
       "after applying, the kernel does not hold what was applied: \(detail). Run `origin-guard status` and `nft list table inet <table>`."
     case .noCache(let source):
       "--from-cache: source \(source) has no last-known-good list yet; run a normal sync first"
+    case .cancelled:
+      "shutting down: the cycle stopped before applying anything"
     }
   }
 

@@ -57,10 +57,7 @@ public struct Reconciler: Sendable {
     let clock = ContinuousClock()
     let start = clock.now
     let header = loadHeader()
-    let outcomes = try await fetchAll(header: header, fromCache: options.fromCache)
-    if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
-      throw .sourcesFailed(outcomes)
-    }
+    let outcomes = try await fetchSources(fromCache: options.fromCache)
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let guards = Guards(settings: configuration.guards)
     var overridden: [GuardRefusal] = []
@@ -82,6 +79,8 @@ public struct Reconciler: Sendable {
           duration: clock.now - start, overriddenRefusals: overridden, generationRetries: retries)
       }
       guard options.apply else { return report(applied: false, generation: plan.generation) }
+      // A daemon shutting down abandons the cycle here, before the commit, never during it.
+      if Task.isCancelled { throw .cancelled }
       let generation: UInt32
       do throws(NetfilterError) {
         generation = try backend.apply(plan.transaction, expectedGeneration: plan.generation)
@@ -106,6 +105,16 @@ public struct Reconciler: Sendable {
         plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
       return report(applied: !plan.isInSync, generation: generation)
     }
+  }
+
+  /// Fetches every source (or reads the last-known-good lists), as a cycle does, without
+  /// touching the kernel: for `export`.
+  public func fetchSources(fromCache: Bool) async throws(CycleError) -> [SourceOutcome] {
+    let outcomes = try await fetchAll(header: loadHeader(), fromCache: fromCache)
+    if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
+      throw .sourcesFailed(outcomes)
+    }
+    return outcomes
   }
 
   // MARK: - Steps

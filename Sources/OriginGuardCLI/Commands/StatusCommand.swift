@@ -1,0 +1,121 @@
+import AddressSet
+import ArgumentParser
+import Foundation
+import Netfilter
+import OriginGuard
+
+struct StatusCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status",
+    abstract: "Show what is in the kernel, whether it matches the last sync, and how the sources fare.",
+    discussion: """
+      Examples:
+        origin-guard status
+        origin-guard status --json
+      """)
+
+  @OptionGroup var global: GlobalOptions
+
+  @Flag(help: "Print JSON instead of text.")
+  var json = false
+
+  func run() async throws {
+    let context = try CommandContext.make(global)
+    let ruleset = context.configuration.ruleset
+    let snapshot: KernelSnapshot
+    do {
+      snapshot = try KernelSnapshot.read(
+        ruleset: ruleset, backend: context.backend, store: context.store,
+        identity: context.environment.kernelIdentity())
+    } catch {
+      Console.error("origin-guard: \(error)")
+      throw OriginGuard.ExitCode.failure.asExit
+    }
+    let drops = try? context.backend.dropCounter(table: ruleset.tableName, chain: ruleset.guardChainName)
+    let record = context.store.loadRunRecord()
+    let status = StatusReport(
+      configuration: context.configuration, snapshot: snapshot, drops: drops, record: record, now: Date())
+    Console.print(json ? status.json : status.text)
+  }
+}
+
+/// The figures `status` prints.
+struct StatusReport {
+  let configuration: Configuration
+  let snapshot: KernelSnapshot
+  let drops: Netfilter.Counter?
+  let record: RunRecord
+  let now: Date
+
+  var table: String { configuration.ruleset.tableName }
+
+  var text: String {
+    var lines: [String] = []
+    if snapshot.structure == nil {
+      lines.append("table inet \(table): MISSING — the guarded ports are open to everyone. Run `origin-guard sync`.")
+    } else {
+      lines.append("table inet \(table): present, generation \(snapshot.generation)")
+      lines.append(
+        "  IPv4: \(snapshot.set.v4.prefixCount) prefixes (\(snapshot.set.v4.ranges.count) ranges); IPv6: \(snapshot.set.v6.prefixCount) prefixes (\(snapshot.set.v6.ranges.count) ranges)")
+      if let drops { lines.append("  dropped: \(drops.packets) packets, \(drops.bytes) bytes") }
+      lines += snapshot.drifts.map { "  DRIFT: \($0)" }
+    }
+    switch snapshot.matchesSavedState {
+    case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
+    case false?: lines.append("matches the last sync's list: NO — someone changed the set; `origin-guard plan` shows the difference")
+    case nil: lines.append("matches the last sync's list: unknown (no saved state)")
+    }
+    lines.append("last success: \(record.lastSuccessAt.map(describe) ?? "never")")
+    if let attempted = record.attemptedAt {
+      lines.append("last attempt: \(describe(attempted)): \(record.result ?? "?")" + (record.result == "success" ? "" : " — \(record.message ?? "")"))
+    }
+    lines.append("sources:")
+    for source in configuration.sources {
+      let saved = snapshot.header?.sources[source.name]
+      let run = record.sources[source.name]
+      var line = "  \(source.name) (\(source.kind)): "
+      line += saved.map { "last good list \(describe($0.fetchedAt)), \($0.list.count) entries" } ?? "no good list yet"
+      if let run { line += "; last run: \(run.status)" }
+      if let error = run?.lastError, let at = run?.lastErrorAt { line += "; last error \(describe(at)): \(error)" }
+      lines.append(line)
+    }
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  var json: String {
+    var object: [String: Any] = [
+      "table": table,
+      "table_present": snapshot.structure != nil,
+      "generation": Int(snapshot.generation),
+      "drifts": snapshot.drifts.map(\.description),
+      "prefixes": ["ipv4": snapshot.set.v4.prefixCount, "ipv6": snapshot.set.v6.prefixCount],
+      "ranges": ["ipv4": snapshot.set.v4.ranges.count, "ipv6": snapshot.set.v6.ranges.count],
+    ]
+    if let matches = snapshot.matchesSavedState { object["matches_saved_state"] = matches }
+    if let drops { object["dropped"] = ["packets": drops.packets, "bytes": drops.bytes] }
+    if let success = record.lastSuccessAt { object["last_success"] = iso(success) }
+    if let attempted = record.attemptedAt {
+      object["last_attempt"] = ["at": iso(attempted), "result": record.result ?? "", "message": record.message ?? ""]
+    }
+    object["sources"] = configuration.sources.map { source -> [String: Any] in
+      var entry: [String: Any] = ["name": source.name, "type": source.kind.rawValue]
+      if let saved = snapshot.header?.sources[source.name] {
+        entry["last_good_at"] = iso(saved.fetchedAt)
+        entry["age_seconds"] = Int(now.timeIntervalSince(saved.fetchedAt))
+        entry["entries"] = saved.list.count
+      }
+      if let run = record.sources[source.name] {
+        entry["last_status"] = run.status
+        if let error = run.lastError { entry["last_error"] = error }
+      }
+      return entry
+    }
+    return JSONText.encode(object)
+  }
+
+  func describe(_ date: Date) -> String {
+    "\(iso(date)) (\(DurationText.describe(.seconds(max(0, now.timeIntervalSince(date))))) ago)"
+  }
+
+  func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}
