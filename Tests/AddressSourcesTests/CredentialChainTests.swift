@@ -413,3 +413,29 @@ import Testing
     #expect(credentials.description.contains("LTAI****IjKl"))
   }
 }
+
+@Suite struct MetadataEndpointTests {
+  @Test(arguments: [
+    "http://169.254.169.254", "https://100.100.100.200", "http://100.100.100.200/latest",
+  ])
+  func onlyTheLinkLocalAddressOrLoopback(endpoint: String) async {
+    var logger = Logger(label: "test")
+    logger.logLevel = .critical
+    let chain = AlibabaCredentialChain(
+      config: AlibabaCredentialsConfig(
+        useEnvironment: false, useCLIProfile: false, useCredentialsINI: false,
+        metadataEndpoint: endpoint),
+      environment: ProcessEnvironment(variables: [:], homeDirectory: "/nonexistent"),
+      clock: TestClock(), logger: logger)
+    do {
+      _ = try await chain.credentials()
+      Issue.record("expected an error")
+    } catch {
+      guard case .incomplete("ECS RAM role", let problem) = error else {
+        Issue.record("unexpected \(error)")
+        return
+      }
+      #expect(problem.contains("metadata_endpoint"))
+    }
+  }
+}

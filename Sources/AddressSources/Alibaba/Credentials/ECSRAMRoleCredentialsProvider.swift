@@ -25,6 +25,7 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
     if environment.flag("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
       return .notConfigured("\(name): disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED")
     }
+    try checkEndpoint(requestedBy: name)
     return try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
       let token: String?
       switch try await self.token(transport) {
@@ -46,7 +47,8 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
   func credentials(roleName: String?, requestedBy: String) async throws(CredentialError)
     -> AlibabaCredentials
   {
-    try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
+    try checkEndpoint(requestedBy: requestedBy)
+    return try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
       let token: String?
       switch try await self.token(transport) {
       case .token(let value): token = value
@@ -61,6 +63,21 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
           provider: requestedBy, problem: "no RAM role is attached to this ECS instance")
       }
       return try await credentials(transport, role: role, token: token, requestedBy: requestedBy)
+    }
+  }
+
+  /// Credentials arrive over plain HTTP, so only from the link-local metadata address (or the
+  /// loopback address, for tests).
+  private func checkEndpoint(requestedBy: String) throws(CredentialError) {
+    guard let url = URL(string: endpoint), let host = url.host, url.scheme?.lowercased() == "http",
+      host == "100.100.100.200" || EndpointPolicy.isLoopback(host),
+      url.path.isEmpty || url.path == "/"
+    else {
+      throw .incomplete(
+        provider: requestedBy,
+        problem:
+          "metadata_endpoint \(endpoint) must be http://100.100.100.200 (or a loopback address for tests)"
+      )
     }
   }
 
