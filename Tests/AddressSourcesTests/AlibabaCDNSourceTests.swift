@@ -21,13 +21,14 @@ extension RetryPolicy {
   func source(
     _ base: String, _ domains: [String], credentials: AlibabaCredentialsConfig = .testKey,
     retry: RetryPolicy = .fast, http: HTTPOptions = HTTPOptions(), concurrency: Int = 4,
-    policy: EntryPolicy = EntryPolicy(), clock: TestClock = TestClock()
+    callsPerSecond: Double = 1_000_000, policy: EntryPolicy = EntryPolicy(),
+    clock: TestClock = TestClock()
   ) -> AlibabaCDNSource {
+    // Pacing is tested on its own; elsewhere it would add sleeps to the ones tests look at.
     AlibabaCDNSource(
       config: AlibabaCDNSourceConfig(
         name: "cdn", domains: domains, endpoint: base, credentials: credentials, retry: retry,
-        http: http,
-        concurrency: concurrency, policy: policy),
+        http: http, concurrency: concurrency, maxCallsPerSecond: callsPerSecond, policy: policy),
       context: makeContext(clock: clock))
   }
 
@@ -36,13 +37,13 @@ extension RetryPolicy {
     _ domains: [String], api: FakeAlibabaAPI = FakeAlibabaAPI(),
     credentials: AlibabaCredentialsConfig = .testKey,
     retry: RetryPolicy = .fast, http: HTTPOptions = HTTPOptions(), concurrency: Int = 4,
-    policy: EntryPolicy = EntryPolicy(), clock: TestClock = TestClock()
+    callsPerSecond: Double = 1_000_000, policy: EntryPolicy = EntryPolicy(),
+    clock: TestClock = TestClock()
   ) async throws -> (Result<SourceResult, SourceError>, [TestRequest]) {
     try await withTestServer(api.handle) { base, log in
       let source = source(
         base, domains, credentials: credentials, retry: retry, http: http, concurrency: concurrency,
-        policy: policy,
-        clock: clock)
+        callsPerSecond: callsPerSecond, policy: policy, clock: clock)
       do throws(SourceError) {
         return (.success(try await source.fetch()), log.requests)
       } catch {
@@ -101,6 +102,18 @@ extension RetryPolicy {
     let (result, _) = try await run(domains, api: api, concurrency: 2)
     #expect(try result.get().entries.count == 8)
     #expect(api.maximumConcurrency <= 2)
+  }
+
+  @Test func callStartsArePaced() async throws {
+    let api = FakeAlibabaAPI()
+    let domains = ["a.example.com", "b.example.com", "c.example.com"]
+    for domain in domains { api.script(domain, FakeAlibabaAPI.vips(domain, ["192.0.2.0/24"])) }
+    let clock = TestClock()
+    let (result, _) = try await run(
+      domains, api: api, concurrency: 1, callsPerSecond: 10, clock: clock)
+    #expect(try result.get().entries.count == 3)
+    #expect(clock.sleeps.count == 2)
+    #expect(clock.sleeps.allSatisfy { abs(($0 - .milliseconds(100)) / .microseconds(1)) < 1 })
   }
 
   @Test func stsCredentialsSendAndSignTheToken() async throws {
