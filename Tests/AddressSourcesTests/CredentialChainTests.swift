@@ -109,6 +109,18 @@ import Testing
     }
   }
 
+  @Test func credentialsFileWithoutTheConfiguredProfile() async throws {
+    let directory = try TemporaryDirectory()
+    defer { directory.cleanup() }
+    let path = try directory.write(
+      "alibaba.ini", "[default]\naccess_key_id = a\naccess_key_secret = b\n")
+    let error = await failure(chain(AlibabaCredentialsConfig(file: path, fileProfile: "cdn")))
+    guard case .profileNotFound("configuration", path, "cdn") = error else {
+      Issue.record("unexpected \(String(describing: error))")
+      return
+    }
+  }
+
   // MARK: - 2. Environment
 
   @Test func environmentWithAndWithoutToken() async throws {
