@@ -96,7 +96,7 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
     case .emptyResult(_, nil):
       return "the source returned no prefixes; refusing an empty list (it would lock the CDN out)"
     case .malformedDocument(_, let origin, let problem, let requestID):
-      return "\(origin): unexpected response: \(problem)" + Self.request(requestID)
+      return "\(origin): unexpected content: \(problem)" + Self.request(requestID)
     case .insecureURL(_, let url):
       return
         "\(url) is plain HTTP; only https:// is allowed (http:// only for 127.0.0.1, ::1 and localhost)"
