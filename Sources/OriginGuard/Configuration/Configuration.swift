@@ -27,10 +27,12 @@ public struct Configuration: Sendable {
   public var path: String
 
   public init(
-    ruleset: GuardRuleset = GuardRuleset(), sources: [SourceConfig], guards: GuardSettings = GuardSettings(),
+    ruleset: GuardRuleset = GuardRuleset(), sources: [SourceConfig],
+    guards: GuardSettings = GuardSettings(),
     maxStale: Duration = .seconds(7 * 86_400), stateDirectory: String = "/var/lib/origin-guard",
     metricsFile: String? = nil, interval: Duration = .seconds(300), jitter: Duration = .seconds(30),
-    logLevel: LogLevel = .info, logFormat: LogFormat = .text, path: String = Configuration.defaultPath
+    logLevel: LogLevel = .info, logFormat: LogFormat = .text,
+    path: String = Configuration.defaultPath
   ) {
     self.ruleset = ruleset
     self.sources = sources
