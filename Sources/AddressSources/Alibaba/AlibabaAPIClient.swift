@@ -25,6 +25,7 @@ struct AlibabaAPIClient: Sendable {
   let endpoint: URL
   let credentials: AlibabaCredentialChain
   let clock: any SourceClock
+  let pacer: CallPacer
   let transport: HTTPTransport
 
   /// `endpoint`: `https://host[:port]`, or `http://127.0.0.1:port` for tests.
@@ -45,6 +46,8 @@ struct AlibabaAPIClient: Sendable {
     } catch {
       throw .credentials(source: source, error: error)
     }
+    await pacer.waitForTurn()
+    // Signed after the wait, so x-acs-date is the time the request leaves.
     let headers = signedHeaders(call, credentials: credentials)
     let query = ACS3Signer.canonicalQueryString(call.parameters)
     let url = endpointBase + "/" + (query.isEmpty ? "" : "?" + query)

@@ -35,10 +35,14 @@ public struct AlibabaCDNSource: AddressSource {
     try config.policy.validate(source: name)
     try config.http.validate(source: name)
     try config.retry.validate(source: name)
+    guard config.maxCallsPerSecond > 0 else {
+      throw .invalidConfiguration(source: name, problem: "max_calls_per_second must be positive")
+    }
     let retrying = Retrying(policy: config.retry, clock: context.clock, logger: context.logger)
     let answers = try await HTTPTransport.with(config.http) { transport async throws(SourceError) in
       let client = AlibabaAPIClient(
         source: name, endpoint: endpoint, credentials: credentials, clock: context.clock,
+        pacer: CallPacer(callsPerSecond: config.maxCallsPerSecond, clock: context.clock),
         transport: transport)
       return try await mapConcurrently(domains, limit: min(config.concurrency, 10)) {
         [name] domain async throws(SourceError) in

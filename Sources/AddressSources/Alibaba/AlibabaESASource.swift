@@ -32,12 +32,16 @@ public struct AlibabaESASource: AddressSource {
     try config.policy.validate(source: name)
     try config.http.validate(source: name)
     try config.retry.validate(source: name)
+    guard config.maxCallsPerSecond > 0 else {
+      throw .invalidConfiguration(source: name, problem: "max_calls_per_second must be positive")
+    }
     let retrying = Retrying(policy: config.retry, clock: context.clock, logger: context.logger)
     let list = config.list
     let logger = context.logger
     let answers = try await HTTPTransport.with(config.http) { transport async throws(SourceError) in
       let client = AlibabaAPIClient(
         source: name, endpoint: endpoint, credentials: credentials, clock: context.clock,
+        pacer: CallPacer(callsPerSecond: config.maxCallsPerSecond, clock: context.clock),
         transport: transport)
       var answers: [SiteAnswer] = []
       for site in sites {

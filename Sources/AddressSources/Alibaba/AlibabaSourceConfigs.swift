@@ -11,16 +11,21 @@ public struct AlibabaCDNSourceConfig: Hashable, Sendable {
   public var credentials: AlibabaCredentialsConfig
   public var retry: RetryPolicy
   public var http: HTTPOptions
-  /// `concurrency`: calls in flight at once; the API allows 40 calls/s per account.
+  /// `concurrency`: calls in flight at once (1 ... 10).
   public var concurrency: Int
+  /// `max_calls_per_second`: pacing of call starts, retries included. The API allows 40 calls/s
+  /// per account, shared with every other tool using that account.
+  public var maxCallsPerSecond: Double
   public var policy: EntryPolicy
 
   public init(
     name: String, domains: [String], endpoint: String = "https://cdn.aliyuncs.com",
     credentials: AlibabaCredentialsConfig = AlibabaCredentialsConfig(),
     retry: RetryPolicy = RetryPolicy(),
-    http: HTTPOptions = HTTPOptions(), concurrency: Int = 4, policy: EntryPolicy = EntryPolicy()
+    http: HTTPOptions = HTTPOptions(), concurrency: Int = 4, maxCallsPerSecond: Double = 10,
+    policy: EntryPolicy = EntryPolicy()
   ) {
+    self.maxCallsPerSecond = maxCallsPerSecond
     self.name = name
     self.domains = domains
     self.endpoint = endpoint
@@ -63,6 +68,8 @@ public struct AlibabaESASourceConfig: Hashable, Sendable {
   public var credentials: AlibabaCredentialsConfig
   public var retry: RetryPolicy
   public var http: HTTPOptions
+  /// `max_calls_per_second`: pacing of call starts, retries included.
+  public var maxCallsPerSecond: Double
   public var policy: EntryPolicy
 
   public init(
@@ -70,8 +77,10 @@ public struct AlibabaESASourceConfig: Hashable, Sendable {
     list: ESAWhitelist = .current,
     credentials: AlibabaCredentialsConfig = AlibabaCredentialsConfig(),
     retry: RetryPolicy = RetryPolicy(), http: HTTPOptions = HTTPOptions(),
+    maxCallsPerSecond: Double = 10,
     policy: EntryPolicy = EntryPolicy()
   ) {
+    self.maxCallsPerSecond = maxCallsPerSecond
     self.name = name
     self.siteIDs = siteIDs
     self.region = region

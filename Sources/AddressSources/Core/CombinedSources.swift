@@ -76,3 +76,8 @@ extension AnyIPPrefix {
     }
   }
 }
+
+/// Merges several sources' results into the desired allow-list with provenance.
+public func combine(_ results: [SourceResult]) -> CombinedSources {
+  CombinedSources(results)
+}

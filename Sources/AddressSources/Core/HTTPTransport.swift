@@ -53,43 +53,59 @@ struct HTTPTransport: Sendable {
     return try result.get()
   }
 
+  /// One request, bounded by `options.timeout` from the first byte sent to the last byte
+  /// received. AsyncHTTPClient's deadline alone does not stop a body that stalls after the
+  /// head arrived, so the exchange races a timer and is cancelled when the timer wins.
   func send(
     _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: Data? = nil
   ) async throws(TransportFailure) -> HTTPResponseData {
+    let timeout = options.timeout
+    let outcome = await withTaskGroup(of: Result<HTTPResponseData, TransportFailure>?.self) {
+      group in
+      group.addTask { await self.exchange(method, url, headers: headers, body: body) }
+      group.addTask {
+        // nil when cancelled because the exchange finished first.
+        (try? await Task.sleep(for: timeout)).map { .failure(.timedOut) }
+      }
+      let first = await group.next() ?? nil
+      group.cancelAll()
+      return first ?? .failure(.timedOut)
+    }
+    return try outcome.get()
+  }
+
+  private func exchange(
+    _ method: HTTPMethod, _ url: String, headers: [(String, String)], body: Data?
+  ) async -> Result<HTTPResponseData, TransportFailure> {
     var request = HTTPClientRequest(url: url)
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
     if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
     let limit = options.maxBodyBytes
     do {
-      // The deadline covers the whole exchange, body included: AsyncHTTPClient fails the body
-      // stream when it passes.
       let response = try await client.execute(
         request, deadline: .now() + TimeAmount(options.timeout))
       if let length = response.headers.first(name: "content-length").flatMap(Int.init),
         length > limit
       {
-        throw TransportFailure.bodyTooLarge
+        return .failure(.bodyTooLarge)
       }
       var collected = Data()
       for try await chunk in response.body {
         // Leaving the loop drops the stream, which closes the connection: nothing past the
         // limit is ever buffered.
-        guard collected.count + chunk.readableBytes <= limit else {
-          throw TransportFailure.bodyTooLarge
-        }
+        guard collected.count + chunk.readableBytes <= limit else { return .failure(.bodyTooLarge) }
         collected.append(contentsOf: chunk.readableBytesView)
       }
-      return HTTPResponseData(
-        status: Int(response.status.code), headers: response.headers, body: collected)
-    } catch let failure as TransportFailure {
-      throw failure
+      return .success(
+        HTTPResponseData(
+          status: Int(response.status.code), headers: response.headers, body: collected))
     } catch let error as HTTPClientError
       where [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error)
     {
-      throw .timedOut
+      return .failure(.timedOut)
     } catch {
-      throw .connection(Self.describe(error))
+      return .failure(.connection(Self.describe(error)))
     }
   }
 

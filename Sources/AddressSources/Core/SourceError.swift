@@ -33,8 +33,6 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
   case alibabaAPI(source: String, origin: Origin, error: AlibabaAPIError)
   /// No usable Alibaba Cloud credentials.
   case credentials(source: String, error: CredentialError)
-  /// The state directory (remembered ETags) could not be read or written.
-  case stateStore(source: String, problem: String)
   /// A retryable error persisted through every attempt the retry policy allows.
   indirect case retriesExhausted(attempts: Int, last: SourceError)
 
@@ -47,8 +45,7 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
       .httpStatus(let source, _, _, _), .bodyTooLarge(let source, _, _),
       .timedOut(let source, _, _),
       .connectionFailed(let source, _, _), .alibabaAPI(let source, _, _),
-      .credentials(let source, _),
-      .stateStore(let source, _):
+      .credentials(let source, _):
       source
     case .retriesExhausted(_, let last): last.source
     }
@@ -99,7 +96,7 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
     case .emptyResult(_, nil):
       return "the source returned no prefixes; refusing an empty list (it would lock the CDN out)"
     case .malformedDocument(_, let origin, let problem, let requestID):
-      return "\(origin): unexpected response: \(problem)" + Self.request(requestID)
+      return "\(origin): unexpected content: \(problem)" + Self.request(requestID)
     case .insecureURL(_, let url):
       return
         "\(url) is plain HTTP; only https:// is allowed (http:// only for 127.0.0.1, ::1 and localhost)"
@@ -116,8 +113,6 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
       return "\(origin): \(error)"
     case .credentials(_, let error):
       return "Alibaba Cloud credentials: \(error)"
-    case .stateStore(_, let problem):
-      return "state directory: \(problem)"
     case .retriesExhausted(let attempts, let last):
       return "gave up after \(attempts) attempts; last error: \(last.detail)"
     }

@@ -44,11 +44,11 @@ public enum NetfilterError: Error, Hashable, Sendable, CustomStringConvertible {
       "the nftables ruleset was changed by someone else"
         + (expected.map { " since generation \($0)" } ?? "") + ". Re-read the state and retry."
     case .elementExists(let operation, let element):
-      "\(operation): \(element.map { "element \($0) " } ?? "an element ")overlaps an existing range. "
-        + "The set holds something the caller did not expect: re-read it and retry."
+      "\(operation): \(element ?? "an element") overlaps a range the set holds or another range of the batch. "
+        + "Merge overlapping and touching ranges before adding; if the set changed underneath, re-read it and retry."
     case .elementMissing(let operation, let element):
-      "\(operation): \(element.map { "element \($0) " } ?? "an element ")is not in the set exactly like that. "
-        + "The set changed underneath: re-read it and retry."
+      "\(operation): \(element ?? "an element") is not stored in the set exactly like that "
+        + "(a range is removed by its stored start and end). The set changed underneath: re-read it and retry."
     case .objectExists(let operation):
       "\(operation): already exists with a different definition. Recreate the table."
     case .objectMissing(let operation):

@@ -90,19 +90,19 @@ enum FakeCommit {
       case (.flush, .ipv6): table.v6[change.set] = RangeStore()
       case (.add(.ipv4(let ranges)), .ipv4):
         if let bad = table.v4[change.set]!.add(ranges) {
-          throw .elementExists(operation: operation, element: bad.description)
+          throw .elementExists(operation: operation, element: bad.elementDescription)
         }
       case (.add(.ipv6(let ranges)), .ipv6):
         if let bad = table.v6[change.set]!.add(ranges) {
-          throw .elementExists(operation: operation, element: bad.description)
+          throw .elementExists(operation: operation, element: bad.elementDescription)
         }
       case (.remove(.ipv4(let ranges)), .ipv4):
         if let bad = table.v4[change.set]!.remove(ranges) {
-          throw .elementMissing(operation: operation, element: bad.description)
+          throw .elementMissing(operation: operation, element: bad.elementDescription)
         }
       case (.remove(.ipv6(let ranges)), .ipv6):
         if let bad = table.v6[change.set]!.remove(ranges) {
-          throw .elementMissing(operation: operation, element: bad.description)
+          throw .elementMissing(operation: operation, element: bad.elementDescription)
         }
       default:
         throw .kernel(operation: operation, errno: 22)  // EINVAL: key length of the other family

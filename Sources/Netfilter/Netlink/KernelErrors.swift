@@ -89,7 +89,7 @@ enum FailedElement {
   {
     let range = ranges.first { isEnd ? $0.end == key : $0.first == key }
     let element = "\(isEnd ? "end" : "start") element \(key)"
-    return range.map { "\($0) (\(element))" } ?? element
+    return range.map { "\($0.elementDescription) (\(element))" } ?? element
   }
 }
 

@@ -8,6 +8,8 @@ public actor AlibabaCredentialChain {
   static let refreshMargin: TimeInterval = 15 * 60
 
   private let providers: [any CredentialProvider]
+  /// Steps switched off in configuration, for the "none found" message.
+  private let disabledSteps: [String]
   private let clock: any SourceClock
   private let logger: Logger
   private var cached: (credentials: AlibabaCredentials, provider: Int)?
@@ -24,20 +26,27 @@ public actor AlibabaCredentialChain {
     var providers: [any CredentialProvider] = [
       ExplicitCredentialsProvider(config: config, environment: environment)
     ]
-    if config.useEnvironment {
-      providers.append(EnvironmentCredentialsProvider(environment: environment))
+    var disabled: [String] = []
+    func add(_ enabled: Bool, _ key: String, _ provider: any CredentialProvider) {
+      if enabled {
+        providers.append(provider)
+      } else {
+        disabled.append("switched off (\(key): false)")
+      }
     }
-    if config.useCLIProfile {
-      providers.append(
-        CLIProfileCredentialsProvider(
-          environment: environment, profile: config.cliProfile, instanceRole: instanceRole))
-    }
-    if config.useCredentialsINI {
-      providers.append(
-        INIFileCredentialsProvider(environment: environment, instanceRole: instanceRole))
-    }
-    if config.useECSRAMRole { providers.append(instanceRole) }
+    add(
+      config.useEnvironment, "use_environment",
+      EnvironmentCredentialsProvider(environment: environment))
+    add(
+      config.useCLIProfile, "use_cli_profile",
+      CLIProfileCredentialsProvider(
+        environment: environment, profile: config.cliProfile, instanceRole: instanceRole))
+    add(
+      config.useCredentialsINI, "use_credentials_ini",
+      INIFileCredentialsProvider(environment: environment, instanceRole: instanceRole))
+    add(config.useECSRAMRole, "use_ecs_ram_role", instanceRole)
     self.providers = providers
+    self.disabledSteps = disabled
     self.clock = clock
     self.logger = logger
   }
@@ -51,8 +60,9 @@ public actor AlibabaCredentialChain {
       lookup = inFlight
     } else {
       let providers = providers
+      let disabled = disabledSteps
       let preferred = cached?.provider
-      lookup = Task { await Self.lookUp(providers, preferring: preferred) }
+      lookup = Task { await Self.lookUp(providers, disabled: disabled, preferring: preferred) }
       inFlight = lookup
     }
     let result = await lookup.value
@@ -80,11 +90,9 @@ public actor AlibabaCredentialChain {
   }
 
   /// The first step that has credentials; on a refresh, the step that had them last time.
-  private static func lookUp(_ providers: [any CredentialProvider], preferring preferred: Int?)
-    async -> Result<
-      (AlibabaCredentials, Int), CredentialError
-    >
-  {
+  private static func lookUp(
+    _ providers: [any CredentialProvider], disabled: [String], preferring preferred: Int?
+  ) async -> Result<(AlibabaCredentials, Int), CredentialError> {
     if let preferred {
       do {
         if case .found(let credentials) = try await providers[preferred].resolve() {
@@ -105,6 +113,6 @@ public actor AlibabaCredentialChain {
         return .failure(error)
       }
     }
-    return .failure(.notFound(tried: tried))
+    return .failure(.notFound(tried: tried + disabled))
   }
 }

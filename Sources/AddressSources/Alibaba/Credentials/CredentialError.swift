@@ -15,8 +15,6 @@ public enum CredentialError: Error, Hashable, Sendable, CustomStringConvertible 
   case unsupportedMode(provider: String, mode: String)
   /// The ECS instance metadata service failed.
   case metadataService(url: String, problem: String, retryable: Bool)
-  /// Temporary credentials past their expiration and no way to refresh them.
-  case expired(provider: String, expiration: Date)
 
   public var isRetryable: Bool {
     if case .metadataService(_, _, let retryable) = self { return retryable }
@@ -43,9 +41,6 @@ public enum CredentialError: Error, Hashable, Sendable, CustomStringConvertible 
         + " (supported: AccessKey, STS token, ECS RAM role)"
     case .metadataService(let url, let problem, _):
       return "ECS metadata service \(url): \(problem)"
-    case .expired(let provider, let expiration):
-      return
-        "\(provider): temporary credentials expired at \(expiration.formatted(.iso8601)); renew them"
     }
   }
 }

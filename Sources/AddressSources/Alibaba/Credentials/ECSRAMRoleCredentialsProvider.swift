@@ -25,17 +25,15 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
     if environment.flag("ALIBABA_CLOUD_ECS_METADATA_DISABLED") {
       return .notConfigured("\(name): disabled by ALIBABA_CLOUD_ECS_METADATA_DISABLED")
     }
+    try checkEndpoint(requestedBy: name)
     return try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
       let token: String?
-      do throws(TransportFailure) {
-        token = try await self.token(transport)
-      } catch .connection(let reason) {
-        // Nothing answers: this is not an ECS instance (or the service is down).
+      switch try await self.token(transport) {
+      case .token(let value): token = value
+      case .tokenless: token = nil
+      case .unreachable(let reason):
+        // Nothing answers: this is not an ECS instance (or its metadata service is down).
         return .notConfigured("\(name): metadata service \(endpoint) unreachable (\(reason))")
-      } catch .timedOut {
-        return .notConfigured("\(name): metadata service \(endpoint) did not answer")
-      } catch {
-        throw .metadataService(url: endpoint, problem: "token response too large", retryable: false)
       }
       guard let role = try await role(transport, token: token) else {
         return .notConfigured("\(name): no RAM role attached to this instance")
@@ -49,12 +47,14 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
   func credentials(roleName: String?, requestedBy: String) async throws(CredentialError)
     -> AlibabaCredentials
   {
-    try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
+    try checkEndpoint(requestedBy: requestedBy)
+    return try await HTTPTransport.with(Self.http) { transport async throws(CredentialError) in
       let token: String?
-      do {
-        token = try await self.token(transport)
-      } catch {
-        throw .metadataService(url: endpoint, problem: "unreachable (\(error))", retryable: true)
+      switch try await self.token(transport) {
+      case .token(let value): token = value
+      case .tokenless: token = nil
+      case .unreachable(let reason):
+        throw .metadataService(url: endpoint, problem: "unreachable (\(reason))", retryable: true)
       }
       var role = roleName
       if role == nil { role = try await self.role(transport, token: token) }
@@ -66,25 +66,54 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
     }
   }
 
+  /// Credentials arrive over plain HTTP, so only from the link-local metadata address (or the
+  /// loopback address, for tests).
+  private func checkEndpoint(requestedBy: String) throws(CredentialError) {
+    guard let url = URL(string: endpoint), let host = url.host, url.scheme?.lowercased() == "http",
+      host == "100.100.100.200" || EndpointPolicy.isLoopback(host),
+      url.path.isEmpty || url.path == "/"
+    else {
+      throw .incomplete(
+        provider: requestedBy,
+        problem:
+          "metadata_endpoint \(endpoint) must be http://100.100.100.200 (or a loopback address for tests)"
+      )
+    }
+  }
+
   // MARK: - Metadata requests
 
-  /// The IMDSv2 session token, or nil to go on without one (v1).
-  private func token(_ transport: HTTPTransport) async throws(TransportFailure) -> String? {
-    let response = try await transport.send(
-      .PUT, endpoint + "/latest/api/token",
-      headers: [("X-aliyun-ecs-metadata-token-ttl-seconds", Self.tokenTTLSeconds)])
+  private enum TokenOutcome {
+    case token(String)
+    /// The service refused to issue a token: go on with IMDSv1.
+    case tokenless
+    case unreachable(String)
+  }
+
+  /// The IMDSv2 session token.
+  private func token(_ transport: HTTPTransport) async throws(CredentialError) -> TokenOutcome {
+    let response: HTTPResponseData
+    do {
+      response = try await transport.send(
+        .PUT, endpoint + "/latest/api/token",
+        headers: [("X-aliyun-ecs-metadata-token-ttl-seconds", Self.tokenTTLSeconds)])
+    } catch {
+      return .unreachable(error.description)
+    }
     if response.status == 200, let token = String(data: response.body, encoding: .utf8),
       !token.isEmpty
     {
-      return token
+      return .token(token)
     }
     if environment.flag("ALIBABA_CLOUD_IMDSV1_DISABLED") {
-      throw .connection(
-        "IMDSv2 token request answered HTTP \(response.status) and IMDSv1 is disabled")
+      throw .metadataService(
+        url: endpoint,
+        problem: "IMDSv2 token request answered HTTP \(response.status) and IMDSv1 is disabled",
+        retryable: response.status >= 500)
     }
     logger.warning(
       "ECS metadata: no IMDSv2 token (HTTP \(response.status)); falling back to IMDSv1")
-    return nil
+    return .tokenless
   }
 
   private func role(_ transport: HTTPTransport, token: String?) async throws(CredentialError)

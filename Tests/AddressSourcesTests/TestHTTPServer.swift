@@ -1,0 +1,161 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A request as the test server received it.
+struct TestRequest: Sendable {
+  let method: HTTPMethod
+  let uri: String
+  let headers: HTTPHeaders
+  let body: [UInt8]
+
+  var path: String { String(uri.split(separator: "?", maxSplits: 1).first ?? "") }
+  var rawQuery: String {
+    let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+    return parts.count == 2 ? String(parts[1]) : ""
+  }
+  /// Query parameters, percent-decoded.
+  var query: [String: String] {
+    var result: [String: String] = [:]
+    for pair in rawQuery.split(separator: "&") {
+      let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+      let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+      let value =
+        parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
+      result[name] = value
+    }
+    return result
+  }
+  func header(_ name: String) -> String? { headers.first(name: name) }
+}
+
+/// What the test server does with a request.
+indirect enum TestResponse: Sendable {
+  case reply(status: HTTPResponseStatus, headers: [(String, String)], body: [UInt8])
+  /// Waits before answering at all.
+  case delayed(Duration, TestResponse)
+  /// Sends the head and the first bytes, then nothing for `stall`.
+  case stallBody(status: HTTPResponseStatus, firstBytes: [UInt8], stall: Duration)
+  /// Streams `count` chunks without a Content-Length (chunked encoding), as a huge body would.
+  case stream(status: HTTPResponseStatus, chunk: [UInt8], count: Int)
+
+  static func json(
+    _ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = []
+  ) -> TestResponse {
+    .reply(
+      status: status, headers: [("content-type", "application/json;charset=utf-8")] + headers,
+      body: Array(text.utf8))
+  }
+
+  static func text(
+    _ text: String, status: HTTPResponseStatus = .ok, headers: [(String, String)] = []
+  ) -> TestResponse {
+    .reply(
+      status: status, headers: [("content-type", "text/plain")] + headers, body: Array(text.utf8))
+  }
+}
+
+/// Requests the server saw, in order.
+final class RequestLog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var entries: [TestRequest] = []
+  func append(_ request: TestRequest) { lock.withLock { entries.append(request) } }
+  var requests: [TestRequest] { lock.withLock { entries } }
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 with an ephemeral port, alive for the duration of `body`.
+/// Written with SwiftNIO's async channels; every connection is served in its own task, with
+/// keep-alive, so AsyncHTTPClient's connection reuse is exercised as in production.
+func withTestServer<T: Sendable>(
+  _ handler: @escaping @Sendable (TestRequest) async -> TestResponse,
+  _ body: (_ baseURL: String, _ log: RequestLog) async throws -> T
+) async throws -> T {
+  let log = RequestLog()
+  let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+    .bind(host: "127.0.0.1", port: 0) { channel in
+      channel.eventLoop.makeCompletedFuture {
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+          wrappingChannelSynchronously: channel)
+      }
+    }
+  let port = server.channel.localAddress!.port!
+  return try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask {
+      try await withThrowingDiscardingTaskGroup { connections in
+        try await server.executeThenClose { inbound in
+          for try await connection in inbound {
+            connections.addTask {
+              try? await serve(connection, handler: handler, log: log)
+            }
+          }
+        }
+      }
+    }
+    defer { group.cancelAll() }
+    return try await body("http://127.0.0.1:\(port)", log)
+  }
+}
+
+private func serve(
+  _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>,
+  handler: @Sendable (TestRequest) async -> TestResponse, log: RequestLog
+) async throws {
+  try await connection.executeThenClose { inbound, outbound in
+    var head: HTTPRequestHead?
+    var body: [UInt8] = []
+    for try await part in inbound {
+      switch part {
+      case .head(let requestHead):
+        head = requestHead
+        body = []
+      case .body(let buffer):
+        body += buffer.readableBytesView
+      case .end:
+        guard let requestHead = head else { return }
+        let request = TestRequest(
+          method: requestHead.method, uri: requestHead.uri, headers: requestHead.headers, body: body
+        )
+        log.append(request)
+        try await write(await handler(request), to: outbound)
+        if !requestHead.isKeepAlive { return }
+      }
+    }
+  }
+}
+
+private func write(
+  _ response: TestResponse, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+)
+  async throws
+{
+  switch response {
+  case .reply(let status, let headers, let body):
+    var head = HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers))
+    head.headers.replaceOrAdd(name: "content-length", value: String(body.count))
+    try await outbound.write(.head(head))
+    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body))))
+    try await outbound.write(.end(nil))
+  case .delayed(let delay, let response):
+    try await Task.sleep(for: delay)
+    try await write(response, to: outbound)
+  case .stallBody(let status, let firstBytes, let stall):
+    let head = HTTPResponseHead(
+      version: .http1_1, status: status,
+      headers: ["content-length": String(firstBytes.count + 1000)])
+    try await outbound.write(.head(head))
+    try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: firstBytes))))
+    try await Task.sleep(for: stall)
+    throw CancellationError()
+  case .stream(let status, let chunk, let count):
+    try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: status)))
+    let buffer = ByteBuffer(bytes: chunk)
+    for _ in 0..<count {
+      // Fails as soon as the client hangs up, which is what the size limit test wants.
+      try await outbound.write(.body(.byteBuffer(buffer)))
+    }
+    try await outbound.write(.end(nil))
+  }
+}
