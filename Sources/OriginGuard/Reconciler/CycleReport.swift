@@ -23,7 +23,11 @@ public struct CycleReport: Sendable {
       "added \(plan.added.count)", "removed \(plan.removed.count)",
       "unchanged \(plan.unchangedCount) prefixes",
     ].filter { !$0.isEmpty }
-    if !plan.drifts.isEmpty { parts.append("repaired \(plan.drifts.count) drift(s)") }
+    if !plan.tableExists {
+      parts.append(applied ? "created table" : "table to create")
+    } else if !plan.drifts.isEmpty {
+      parts.append("repaired \(plan.drifts.count) drift(s)")
+    }
     parts.append("sources: \(sources)")
     if !overriddenRefusals.isEmpty {
       parts.append("forced past \(overriddenRefusals.map(\.kind).joined(separator: ","))")

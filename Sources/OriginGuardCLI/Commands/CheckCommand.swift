@@ -64,7 +64,7 @@ struct CheckCommand: AsyncParsableCommand {
     } else if snapshot.structure == nil {
       Console.print("\(parsed): allowed — table inet \(ruleset.tableName) is missing, so \(ports) are open to everyone.\n")
     } else if let element {
-      let from = sources.isEmpty ? "" : "\n  from " + sources.map(\.description).joined(separator: "\n  from ")
+      let from = sources.map { "\n  listed as \($0)" }.joined()
       Console.print("\(parsed): ALLOWED on \(ports) by element \(element)\(from)\n")
     } else {
       Console.print(

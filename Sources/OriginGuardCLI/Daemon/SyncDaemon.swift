@@ -54,13 +54,17 @@ struct SyncDaemon: Service {
     let started = Date()
     let clock = ContinuousClock()
     let start = clock.now
-    let task = Task { () async throws(CycleError) -> CycleReport in
-      let lock = try context.reconciler.lock(wait: true)
-      defer { withExtendedLifetime(lock) {} }
-      return try await context.reconciler.cycle(Reconciler.Options(apply: true))
+    let task = Task { () async -> Result<CycleReport, CycleError> in
+      do throws(CycleError) {
+        let lock = try context.reconciler.lock(wait: true)
+        defer { withExtendedLifetime(lock) {} }
+        return .success(try await context.reconciler.cycle(Reconciler.Options(apply: true)))
+      } catch {
+        return .failure(error)
+      }
     }
     let outcome = await withGracefulShutdownHandler {
-      await task.result
+      await task.value
     } onGracefulShutdown: {
       task.cancel()
     }
