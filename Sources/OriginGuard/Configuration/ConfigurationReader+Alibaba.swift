@@ -14,7 +14,9 @@ extension ConfigurationReader {
     if let field = keys.optional("endpoint"), let endpoint = field.string() {
       config.endpoint = EndpointCheck.https(endpoint, at: field) ?? config.endpoint
     }
-    if let concurrency = keys.optional("concurrency")?.integer(in: 1...40) {
+    // The sources module never runs more than 10 calls at once; a larger number would be
+    // capped silently, so it is refused here.
+    if let concurrency = keys.optional("concurrency")?.integer(in: 1...10) {
       config.concurrency = concurrency
     }
     config.credentials = readCredentials(&keys, source: name)
