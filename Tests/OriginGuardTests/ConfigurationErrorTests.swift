@@ -30,6 +30,13 @@ struct ConfigurationErrorTests {
         "config.yaml:5: sources[0].domains: unknown key for a static source; it belongs to alibaba-cdn sources"
       ]),
     Case(
+      name: "misplaced keys at the top level",
+      yaml: "max_shrink_percent: 20\ndomains: [www.example.com]\n" + oneStaticSource,
+      problems: [
+        "config.yaml:1: max_shrink_percent: unknown key; it belongs to the guards: mapping",
+        "config.yaml:2: domains: unknown key; it belongs to a source under sources:",
+      ]),
+    Case(
       name: "unknown key without a near miss",
       yaml: oneStaticSource + "\nguards:\n  colour: blue\n",
       problems: [
