@@ -30,6 +30,13 @@ struct ConfigurationErrorTests {
         "config.yaml:5: sources[0].domains: unknown key for a static source; it belongs to alibaba-cdn sources"
       ]),
     Case(
+      name: "misplaced keys at the top level",
+      yaml: "max_shrink_percent: 20\ndomains: [www.example.com]\n" + oneStaticSource,
+      problems: [
+        "config.yaml:1: max_shrink_percent: unknown key; it belongs to the guards: mapping",
+        "config.yaml:2: domains: unknown key; it belongs to a source under sources:",
+      ]),
+    Case(
       name: "unknown key without a near miss",
       yaml: oneStaticSource + "\nguards:\n  colour: blue\n",
       problems: [
@@ -99,6 +106,34 @@ struct ConfigurationErrorTests {
       problems: [
         "config.yaml:4: sources[0].type: duplicate key (first at line 3); YAML would silently keep only one, so remove one",
         "config.yaml:6: sources[0].type: duplicate key (first at line 3); YAML would silently keep only one, so remove one",
+      ]),
+    Case(
+      name: "duplicate keys in two mappings, one of them flow style",
+      yaml: """
+        guards: {min_entries: 1, min_entries: 2}
+        sources:
+          - name: a
+            type: static
+            addresses: [192.0.2.0/24]
+            name: b
+        """,
+      problems: [
+        "config.yaml:1: guards.min_entries: duplicate key (first at line 1); YAML would silently keep only one, so remove one",
+        "config.yaml:6: sources[0].name: duplicate key (first at line 3); YAML would silently keep only one, so remove one",
+      ]),
+    Case(
+      name: "alibaba limits: concurrency and metadata service",
+      yaml: """
+        sources:
+          - name: cdn
+            type: alibaba-cdn
+            domains: [www.example.com]
+            concurrency: 11
+            metadata_endpoint: http://169.254.169.254
+        """,
+      problems: [
+        "config.yaml:5: sources[0].concurrency: 11 is out of range; use 1…10",
+        #"config.yaml:6: sources[0].metadata_endpoint: "http://169.254.169.254" is not the ECS metadata service; use http://100.100.100.200 (or a loopback address for tests)"#,
       ]),
     Case(
       name: "bad ports",

@@ -127,6 +127,7 @@ struct ConfigurationLoaderTests {
         domains: [www.example.com, "*.img.example.com"]
         endpoint: https://cdn.ap-southeast-1.aliyuncs.com
         concurrency: 8
+        max_calls_per_second: 5
         credentials_file: /etc/origin-guard/alibaba.ini
         credentials_profile: cdn
         use_environment: false
@@ -149,6 +150,7 @@ struct ConfigurationLoaderTests {
         region: ap-southeast-1
         endpoint: https://esa.example.internal
         list: latest
+        max_calls_per_second: 2.5
         access_key_id: LTAI5tExampleKeyId
         access_key_secret: not-a-real-secret
         security_token: not-a-real-token
@@ -227,7 +229,7 @@ struct ConfigurationLoaderTests {
             maxTotal: .seconds(60)),
           http: HTTPOptions(
             connectTimeout: .seconds(3), timeout: .seconds(15), maxBodyBytes: 1_048_576),
-          concurrency: 8)),
+          concurrency: 8, maxCallsPerSecond: 5)),
       .alibabaESA(
         AlibabaESASourceConfig(
           name: "esa", siteIDs: ["123456789", "987654321"], region: "ap-southeast-1",
@@ -235,7 +237,8 @@ struct ConfigurationLoaderTests {
           credentials: AlibabaCredentialsConfig(
             inline: AlibabaCredentials(
               accessKeyID: "LTAI5tExampleKeyId", accessKeySecret: "not-a-real-secret",
-              securityToken: "not-a-real-token")))),
+              securityToken: "not-a-real-token")),
+          maxCallsPerSecond: 2.5)),
     ]
     #expect(configuration.sources.count == expected.count)
     for (read, want) in zip(configuration.sources, expected) {

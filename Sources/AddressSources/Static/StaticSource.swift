@@ -2,7 +2,7 @@
 /// range a load balancer health-checks from (`100.64.0.0/10` for a legacy Alibaba ALB).
 public struct StaticSourceConfig: Hashable, Sendable {
   public var name: String
-  /// `prefixes`: addresses or prefixes, any standard notation.
+  /// `addresses`: addresses or prefixes, any standard notation.
   public var prefixes: [String]
   public var policy: EntryPolicy
 

@@ -14,8 +14,13 @@ extension ConfigurationReader {
     if let field = keys.optional("endpoint"), let endpoint = field.string() {
       config.endpoint = EndpointCheck.https(endpoint, at: field) ?? config.endpoint
     }
-    if let concurrency = keys.optional("concurrency")?.integer(in: 1...40) {
+    // The sources module never runs more than 10 calls at once; a larger number would be
+    // capped silently, so it is refused here.
+    if let concurrency = keys.optional("concurrency")?.integer(in: 1...10) {
       config.concurrency = concurrency
+    }
+    if let rate = keys.optional("max_calls_per_second")?.number(in: 0.1...40) {
+      config.maxCallsPerSecond = rate
     }
     config.credentials = readCredentials(&keys, source: name)
     config.http = readHTTPOptions(&keys)
@@ -37,6 +42,9 @@ extension ConfigurationReader {
     }
     if let list = keys.optional("list")?.choice(ESAWhitelist.self, what: "an ESA list") {
       config.list = list
+    }
+    if let rate = keys.optional("max_calls_per_second")?.number(in: 0.1...40) {
+      config.maxCallsPerSecond = rate
     }
     config.credentials = readCredentials(&keys, source: name)
     config.http = readHTTPOptions(&keys)

@@ -1,5 +1,11 @@
 /// `guards:` — the limits that refuse a suspicious list.
 extension ConfigurationReader {
+  /// The keys `readGuards` reads, for the hint when one of them is written at the top level.
+  static let guardKeys = [
+    "min_entries", "max_entries", "max_shrink_percent", "min_prefix_length_v4",
+    "min_prefix_length_v6",
+  ]
+
   func readGuards(_ field: YAMLField) -> GuardSettings? {
     guard var keys = mapping(field) else { return nil }
     var guards = GuardSettings()

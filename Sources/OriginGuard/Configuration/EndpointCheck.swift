@@ -30,13 +30,16 @@ enum EndpointCheck {
     }
   }
 
-  /// The ECS metadata service answers plain HTTP on a link-local address inside the instance
-  /// (`http://100.100.100.200`); TLS is not offered there, so http:// is accepted.
+  /// The ECS metadata service hands out credentials, so only its own address is accepted:
+  /// `http://100.100.100.200` (plain HTTP, link-local inside the instance; it offers no TLS),
+  /// or a loopback address for tests. The sources module enforces the same rule.
   static func metadataService(_ text: String, at field: YAMLField) -> String? {
-    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
-      scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+    guard let url = URL(string: text), url.scheme?.lowercased() == "http", let host = url.host,
+      host == "100.100.100.200" || isLoopback(host)
     else {
-      field.invalid("\(String(reflecting: text)) is not an http:// or https:// URL")
+      field.invalid(
+        "\(String(reflecting: text)) is not the ECS metadata service; use http://100.100.100.200 (or a loopback address for tests)"
+      )
       return nil
     }
     return text

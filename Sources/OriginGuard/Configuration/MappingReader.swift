@@ -37,10 +37,6 @@ struct MappingReader {
     }
   }
 
-  var keys: [String] { entries.map(\.key) }
-
-  func contains(_ key: String) -> Bool { entries.contains { $0.key == key } }
-
   mutating func optional(_ key: String) -> YAMLField? {
     asked.append(key)
     guard let entry = entries.first(where: { $0.key == key }) else { return nil }

@@ -22,8 +22,8 @@ enum SourceKeyCatalog {
     case .static: common + ["addresses"]
     case .file: common + ["path"]
     case .url: common + ["preset", "url", "format", "select", "urls"] + http
-    case .alibabaCDN: common + ["domains", "endpoint", "concurrency"] + credentials + http
-    case .alibabaESA: common + ["site_ids", "region", "endpoint", "list"] + credentials + http
+    case .alibabaCDN: common + ["domains", "endpoint", "concurrency", "max_calls_per_second"] + credentials + http
+    case .alibabaESA: common + ["site_ids", "region", "endpoint", "list", "max_calls_per_second"] + credentials + http
     }
   }
 
