@@ -85,5 +85,7 @@ let package = Package(
       dependencies: ["Netfilter", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
     ),
     .testTarget(name: "OriginGuardTests", dependencies: ["OriginGuard", "TestSupport"]),
+    // Runs the built origin-guard executable, in throwaway network namespaces.
+    .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "AddressSet"]),
   ]
 )
