@@ -89,7 +89,7 @@ public struct Reconciler: Sendable {
         retries += 1
         logger.notice(
           "the ruleset changed while planning; re-reading", metadata: ["attempt": "\(retries)"])
-        if retries >= Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+        if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
         continue
       } catch let error
         where error.isElementMismatch && plan.basis == .savedState && trustSavedState
