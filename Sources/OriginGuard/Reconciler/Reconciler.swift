@@ -210,6 +210,9 @@ public struct Reconciler: Sendable {
           previous: applied == combined.set ? nil : previousSources(header))
       }
       return try plan(fromKernel: planner, combined, header: header)
+    } catch .generationChanged {
+      // No read saw one generation from start to end.
+      throw .generationKeptChanging(attempts: Self.maxGenerationRetries)
     } catch {
       throw .kernel(error)
     }
