@@ -63,8 +63,8 @@ public struct Reconciler: Sendable {
     }
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let guards = Guards(settings: configuration.guards)
-    var overridden: [GuardRefusal] = []
-    try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &overridden)
+    var listOverrides: [GuardRefusal] = []
+    try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &listOverrides)
 
     let identity = environment.kernelIdentity()
     var retries = 0
@@ -72,6 +72,8 @@ public struct Reconciler: Sendable {
     while true {
       let plan = try makePlan(
         combined, header: header, identity: identity, trustSavedState: trustSavedState)
+      // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
+      var overridden = listOverrides
       try enforce(
         guards.checkShrink(current: plan.current, desired: plan.desired), force: options.force,
         plan: plan,
