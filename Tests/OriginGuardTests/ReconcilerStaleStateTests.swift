@@ -45,10 +45,16 @@ struct ReconcilerStaleStateTests {
       kernel: ["192.0.2.0/24", "198.51.100.0/24"], claimed: addresses("192.0.2.0/24"))
     h.source.list("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 
+    let commits = h.commitCount
     let report = try await h.sync()
 
     #expect(report.plan.basis == .kernel)
     #expect(report.plan.added == [prefix("203.0.113.0/24")])
+    #expect(h.commitCount == commits + 2)  // the wrong one, then the repair
+    #expect(
+      h.logs.warnings.contains {
+        $0.contains("the commit planned on the saved state (added 1, removed 0 prefixes)")
+      })
     #expect(try h.kernelSet() == addresses("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
   }
 
@@ -60,10 +66,16 @@ struct ReconcilerStaleStateTests {
       claimed: addresses("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"))
     h.source.list("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/16")
 
+    let commits = h.commitCount
     let report = try await h.sync()
 
     #expect(report.plan.basis == .kernel)
     #expect(report.plan.added == [prefix("203.0.113.0/24")])
+    #expect(h.commitCount == commits + 2)  // the wrong one, then the repair
+    #expect(
+      h.logs.warnings.contains {
+        $0.contains("the commit planned on the saved state (added 1, removed 0 prefixes)")
+      })
     #expect(
       try h.kernelSet()
         == addresses("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "100.64.0.0/16"))

@@ -103,7 +103,17 @@ public struct Reconciler: Sendable {
       } catch {
         throw .kernel(error)
       }
-      try verify(plan)
+      do throws(CycleError) {
+        try verify(plan)
+      } catch .verificationFailed(let detail) where plan.basis == .savedState && trustSavedState {
+        // The batch went through, but it was planned on a saved state that did not match the
+        // kernel: plan again from what the kernel holds now rather than stop half-way.
+        logger.warning(
+          "the commit planned on the saved state (added \(plan.added.count), removed \(plan.removed.count) prefixes) left the kernel different from the list (\(detail)); the saved state did not match the kernel: reading the kernel and committing again"
+        )
+        trustSavedState = false
+        continue
+      }
       try saveState(
         plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
       return report(applied: !plan.isInSync, generation: generation)
