@@ -215,7 +215,18 @@ struct ReconcilerSyncTests {
   @Test func summaryLineSaysWhatChanged() async throws {
     let h = try Harness()
     h.source.list("192.0.2.0/24", "198.51.100.0/24")
-    _ = try await h.sync()
+    var planned = try await h.plan()
+    planned.duration = .milliseconds(2)
+    #expect(
+      planned.summary
+        == "pending: added 2, removed 0, unchanged 0 prefixes, table to create, sources: cdn=fresh, 2 ms"
+    )
+    var first = try await h.sync()
+    first.duration = .milliseconds(40)
+    #expect(
+      first.summary
+        == "added 2, removed 0, unchanged 0 prefixes, created the table, sources: cdn=fresh, 40 ms")
+
     h.source.list("192.0.2.0/24", "203.0.113.0/24")
     var report = try await h.sync()
     report.duration = .milliseconds(12)
@@ -228,5 +239,15 @@ struct ReconcilerSyncTests {
     #expect(
       pending.summary
         == "pending: added 0, removed 1, unchanged 1 prefixes, sources: cdn=fresh, 3 ms")
+
+    h.fake.simulateDrift(table: "origin_guard") { $0.chains[0].base?.policy = .drop }
+    h.source.fail()
+    h.clock.advance(seconds: 120)
+    var repaired = try await h.sync()
+    repaired.duration = .milliseconds(1500)
+    #expect(
+      repaired.summary
+        == "added 0, removed 0, unchanged 2 prefixes, repaired 1 drift(s), sources: cdn=cache (2m old), 1500 ms"
+    )
   }
 }
