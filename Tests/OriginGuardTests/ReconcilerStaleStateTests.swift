@@ -92,6 +92,7 @@ struct ReconcilerStaleStateTests {
 
     #expect(report.plan.basis == .kernel)
     #expect(report.plan.added == [prefix("198.51.100.0/24")])
+    #expect(h.logs.warnings.contains { $0.contains("is corrupt (checksum mismatch)") })
     let repaired = try #require(try h.store.loadHeader())
     #expect(try h.store.loadApplied(repaired) == addresses("192.0.2.0/24", "198.51.100.0/24"))
   }

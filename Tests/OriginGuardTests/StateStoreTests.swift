@@ -295,6 +295,26 @@ struct ReconcilerDamagedStateTests {
     #expect(try h.kernelSet() == addresses("192.0.2.0/24"))
   }
 
+  @Test func aDamagedCacheIsReportedWhenItWasNeeded() async throws {
+    let h = try Harness()
+    h.source.list("192.0.2.0/24")
+    _ = try await h.sync()
+    let record = try #require(try h.store.loadHeader()?.sources["cdn"])
+    let path = h.store.listsDirectory + "/" + record.list.file
+    try Data("192.0.2.0/24\tconfig\n".utf8).write(to: URL(fileURLWithPath: path))
+    h.source.fail()
+
+    let error = try #require(await h.syncFailure())
+    guard case .sourcesFailed(let outcomes) = error, case .failed(_, nil) = outcomes.first else {
+      Issue.record("expected a source failure without cache, got \(error)")
+      return
+    }
+    #expect(h.logs.warnings.contains { $0.contains("\(path) is corrupt (checksum mismatch)") })
+
+    #expect(await h.syncFailure(fromCache: true)?.exitCode == .sourceFailed)
+    #expect(h.logs.warnings.filter { $0.contains("\(path) is corrupt") }.count == 2)
+  }
+
   @Test func aDamagedSourceListIsNoCacheAndIsRepairedByTheNextSync() async throws {
     let h = try Harness()
     h.source.list("192.0.2.0/24")

@@ -137,8 +137,11 @@ public struct Reconciler: Sendable {
     -> [SourceOutcome]
   {
     let now = environment.now()
-    let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = { [store] name in
-      guard let record = header?.sources[name], let entries = try? store.loadEntries(record) else {
+    let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = {
+      [store, logger = self.logger] name in
+      guard let record = header?.sources[name],
+        let entries = Self.savedEntries(record, store: store, logger: logger)
+      else {
         return nil
       }
       let snapshot = SourceSnapshot(
@@ -212,7 +215,7 @@ public struct Reconciler: Sendable {
         let applied: DualStackSet
         if header.applied.checksum == StateStore.checksum(of: combined.set) {
           applied = combined.set  // nothing changed: no need to read the saved list
-        } else if let saved = try? store.loadApplied(header) {
+        } else if let saved = savedApplied(header) {
           applied = saved
         } else {
           return try plan(fromKernel: planner, combined, header: header)
@@ -247,13 +250,37 @@ public struct Reconciler: Sendable {
   private func previousSources(_ header: StateHeader?) -> CombinedSources? {
     guard let header else { return nil }
     let results = header.sources.compactMap { name, record -> SourceResult? in
-      guard let entries = try? store.loadEntries(record) else { return nil }
+      guard let entries = Self.savedEntries(record, store: store, logger: logger) else {
+        return nil
+      }
       return SourceSnapshot(
         name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
         contentChecksum: record.contentChecksum, entries: entries
       ).asResult
     }
     return CombinedSources(results)
+  }
+
+  /// A source's saved list; nil, with a warning, when it is damaged or missing.
+  private static func savedEntries(
+    _ record: StateHeader.SourceRecord, store: StateStore, logger: Logger
+  ) -> [SourceEntry]? {
+    do {
+      return try store.loadEntries(record)
+    } catch {
+      logger.warning("\(error)")
+      return nil
+    }
+  }
+
+  /// The saved applied list; nil, with a warning, when it is damaged or missing.
+  private func savedApplied(_ header: StateHeader) -> DualStackSet? {
+    do {
+      return try store.loadApplied(header)
+    } catch {
+      logger.warning("\(error)")
+      return nil
+    }
   }
 
   /// Reads the table back after the commit: the structure always, the elements while the
