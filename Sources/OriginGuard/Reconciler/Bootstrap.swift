@@ -31,6 +31,8 @@ public struct Bootstrap: Sendable {
       throw .kernel(error)
     }
     let previousHeader = FileManager.default.contents(atPath: store.headerPath)
+    // The lists that header names: the cycle's save removes the ones it no longer needs.
+    let previousLists = Self.listFiles(named: previousHeader, in: store)
     try? FileManager.default.removeItem(atPath: store.confirmationPath)
 
     let report = try await reconciler.cycle(Reconciler.Options(apply: true, force: force))
@@ -46,6 +48,9 @@ public struct Bootstrap: Sendable {
     }
     do {
       if let previousHeader {
+        for (file, data) in previousLists {
+          try AtomicFile.write(data, to: store.listsDirectory + "/" + file)
+        }
         try AtomicFile.write(previousHeader, to: store.headerPath)
       } else {
         try? FileManager.default.removeItem(atPath: store.headerPath)
@@ -54,6 +59,17 @@ public struct Bootstrap: Sendable {
       throw .state(error)
     }
     return .rolledBack(report)
+  }
+
+  /// The contents of the list files a saved header names, by file name.
+  static func listFiles(named header: Data?, in store: StateStore) -> [String: Data] {
+    guard let header, let decoded = try? StateStore.decoder.decode(StateHeader.self, from: header)
+    else { return [:] }
+    var lists: [String: Data] = [:]
+    for file in [decoded.applied.file] + decoded.sources.values.map(\.list.file) {
+      lists[file] = FileManager.default.contents(atPath: store.listsDirectory + "/" + file)
+    }
+    return lists
   }
 
   /// Puts back the table exactly as it was read, or removes ours when there was none.

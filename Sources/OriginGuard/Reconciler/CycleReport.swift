@@ -19,12 +19,11 @@ public struct CycleReport: Sendable {
   public var summary: String {
     let sources = outcomes.map { "\($0.name)=\($0.status)" }.joined(separator: " ")
     var parts = [
-      applied || plan.isInSync ? "" : "pending:",
       "added \(plan.added.count)", "removed \(plan.removed.count)",
       "unchanged \(plan.unchangedCount) prefixes",
-    ].filter { !$0.isEmpty }
+    ]
     if !plan.tableExists {
-      parts.append(applied ? "created table" : "table to create")
+      parts.append(applied ? "created the table" : "table to create")
     } else if !plan.drifts.isEmpty {
       parts.append("repaired \(plan.drifts.count) drift(s)")
     }
@@ -35,6 +34,6 @@ public struct CycleReport: Sendable {
     parts.append(
       "\(Int((Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000).rounded())) ms"
     )
-    return parts.joined(separator: ", ")
+    return (applied || plan.isInSync ? "" : "pending: ") + parts.joined(separator: ", ")
   }
 }

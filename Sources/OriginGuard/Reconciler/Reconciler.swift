@@ -60,8 +60,8 @@ public struct Reconciler: Sendable {
     let outcomes = try await fetchSources(fromCache: options.fromCache)
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let guards = Guards(settings: configuration.guards)
-    var overridden: [GuardRefusal] = []
-    try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &overridden)
+    var listOverrides: [GuardRefusal] = []
+    try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &listOverrides)
 
     let identity = environment.kernelIdentity()
     var retries = 0
@@ -69,6 +69,8 @@ public struct Reconciler: Sendable {
     while true {
       let plan = try makePlan(
         combined, header: header, identity: identity, trustSavedState: trustSavedState)
+      // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
+      var overridden = listOverrides
       try enforce(
         guards.checkShrink(current: plan.current, desired: plan.desired), force: options.force,
         plan: plan,
@@ -88,7 +90,7 @@ public struct Reconciler: Sendable {
         retries += 1
         logger.notice(
           "the ruleset changed while planning; re-reading", metadata: ["attempt": "\(retries)"])
-        if retries >= Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+        if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
         continue
       } catch let error
         where error.isElementMismatch && plan.basis == .savedState && trustSavedState
@@ -100,7 +102,17 @@ public struct Reconciler: Sendable {
       } catch {
         throw .kernel(error)
       }
-      try verify(plan)
+      do throws(CycleError) {
+        try verify(plan)
+      } catch .verificationFailed(let detail) where plan.basis == .savedState && trustSavedState {
+        // The batch went through, but it was planned on a saved state that did not match the
+        // kernel: plan again from what the kernel holds now rather than stop half-way.
+        logger.warning(
+          "the commit planned on the saved state (added \(plan.added.count), removed \(plan.removed.count) prefixes) left the kernel different from the list (\(detail)); the saved state did not match the kernel: reading the kernel and committing again"
+        )
+        trustSavedState = false
+        continue
+      }
       try saveState(
         plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
       return report(applied: !plan.isInSync, generation: generation)
@@ -134,8 +146,11 @@ public struct Reconciler: Sendable {
     -> [SourceOutcome]
   {
     let now = environment.now()
-    let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = { [store] name in
-      guard let record = header?.sources[name], let entries = try? store.loadEntries(record) else {
+    let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = {
+      [store, logger = self.logger] name in
+      guard let record = header?.sources[name],
+        let entries = Self.savedEntries(record, store: store, logger: logger)
+      else {
         return nil
       }
       let snapshot = SourceSnapshot(
@@ -209,7 +224,7 @@ public struct Reconciler: Sendable {
         let applied: DualStackSet
         if header.applied.checksum == StateStore.checksum(of: combined.set) {
           applied = combined.set  // nothing changed: no need to read the saved list
-        } else if let saved = try? store.loadApplied(header) {
+        } else if let saved = savedApplied(header) {
           applied = saved
         } else {
           return try plan(fromKernel: planner, combined, header: header)
@@ -219,6 +234,9 @@ public struct Reconciler: Sendable {
           previous: applied == combined.set ? nil : previousSources(header))
       }
       return try plan(fromKernel: planner, combined, header: header)
+    } catch .generationChanged {
+      // No read saw one generation from start to end.
+      throw .generationKeptChanging(attempts: Self.maxGenerationRetries)
     } catch {
       throw .kernel(error)
     }
@@ -241,13 +259,37 @@ public struct Reconciler: Sendable {
   private func previousSources(_ header: StateHeader?) -> CombinedSources? {
     guard let header else { return nil }
     let results = header.sources.compactMap { name, record -> SourceResult? in
-      guard let entries = try? store.loadEntries(record) else { return nil }
+      guard let entries = Self.savedEntries(record, store: store, logger: logger) else {
+        return nil
+      }
       return SourceSnapshot(
         name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
         contentChecksum: record.contentChecksum, entries: entries
       ).asResult
     }
     return CombinedSources(results)
+  }
+
+  /// A source's saved list; nil, with a warning, when it is damaged or missing.
+  private static func savedEntries(
+    _ record: StateHeader.SourceRecord, store: StateStore, logger: Logger
+  ) -> [SourceEntry]? {
+    do {
+      return try store.loadEntries(record)
+    } catch {
+      logger.warning("\(error)")
+      return nil
+    }
+  }
+
+  /// The saved applied list; nil, with a warning, when it is damaged or missing.
+  private func savedApplied(_ header: StateHeader) -> DualStackSet? {
+    do {
+      return try store.loadApplied(header)
+    } catch {
+      logger.warning("\(error)")
+      return nil
+    }
   }
 
   /// Reads the table back after the commit: the structure always, the elements while the
