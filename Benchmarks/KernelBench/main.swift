@@ -116,7 +116,8 @@ do {
 
   case "churn":
     // churn PERCENT < prefixes: install (untimed), then, timed, what a reconcile does when the
-    // state is known (no read: the generation guards it): diff, transaction, one batch.
+    // state is known (no read: the generation guards it): the diff (AddressSet's IntervalDiff),
+    // then the batch (transaction, encoding, commit guarded by the generation).
     guard let percent = arguments.dropFirst().first.flatMap({ Int($0) }) else {
       fail("churn PERCENT")
     }
@@ -127,14 +128,13 @@ do {
     let desired = churned(set.v4, percent: percent)
     let start = clock.now
     let diff = IntervalDiff(current: set.v4.ranges, desired: desired)
-    let transaction = ruleset.updateTransaction(
-      v4: diff, v6: IntervalDiff(current: [], desired: IPv6Set()))
     let diffed = clock.now
+    let transaction = ruleset.updateTransaction(v4: diff, v6: IntervalDiff(current: [], desired: IPv6Set()))
     try backend.apply(transaction, expectedGeneration: generation)
     let done = clock.now
     print(
       "churn removed=\(diff.remove.count) added=\(diff.add.count) diff_ms=\(milliseconds(diffed - start))"
-        + " apply_ms=\(milliseconds(done - diffed)) churn_ms=\(milliseconds(done - start))")
+        + " batch_ms=\(milliseconds(done - diffed)) churn_ms=\(milliseconds(done - start))")
 
   case "read":
     // read: dump allowed_v4 and rebuild its ranges.
