@@ -65,6 +65,8 @@ let package = Package(
     ),
     // Benchmarks of the address-set core, run by scripts/bench (release build).
     .executableTarget(name: "AddressSetBench", dependencies: ["AddressSet"], path: "Benchmarks/AddressSetBench"),
+    // Benchmarks of the kernel layer against `nft -f`, run by scripts/bench-kernel (release build, root).
+    .executableTarget(name: "KernelBench", dependencies: ["Netfilter", "AddressSet"], path: "Benchmarks/KernelBench"),
     .target(name: "TestSupport", dependencies: ["Netfilter"], path: "Tests/TestSupport"),
     .testTarget(
       name: "AddressSetTests",

@@ -20,6 +20,12 @@ struct GuardRulesetTests {
     #expect(table.chains[1].base == nil)
     #expect(table.chains[1].rules.count == 5)
     #expect(table.chains[1].rules.last == GuardRuleset.dropRule)
+    #expect(
+      table.chains[1].rules.map(\.description) == [
+        "meta iifname == \"lo\" accept", "ct state & 0x6 ^ 0x0 != 0x0 accept",
+        "meta nfproto == 2 payload network +12 len 4 @allowed_v4 accept",
+        "meta nfproto == 10 payload network +8 len 16 @allowed_v6 accept", "counter drop",
+      ])
   }
 
   @Test func options() {
@@ -40,8 +46,8 @@ struct GuardRulesetTests {
     #expect(table.chains[0].base?.priority == -150)
     #expect(
       table.chains[0].rules.map(\.description) == [
-        "meta l4proto == 6 payload transport +2 len 2 == 0x20fb fib daddr type == 0x02000000 jump check",
-        "meta l4proto == 17 payload transport +2 len 2 == 0x20fb fib daddr type == 0x02000000 jump check",
+        "meta l4proto == 6 payload transport +2 len 2 == 8443 fib daddr type == 0x2 jump check",
+        "meta l4proto == 17 payload transport +2 len 2 == 8443 fib daddr type == 0x2 jump check",
       ])
     #expect(table.chains[1].rules.count == 5)
     #expect(

@@ -132,4 +132,24 @@ struct KernelElementTests {
       #expect(try backend.ranges4() == churned.ranges)
     }
   }
+
+  /// IPv6 needs more messages per batch (about 1,800 elements each); 30,000 ranges of /128
+  /// and /48 round-trip.
+  @Test func thirtyThousandIPv6Ranges() async throws {
+    try await withThrowawayNamespace { ns in
+      let backend = try NetlinkBackend(networkNamespace: ns.path)
+      let base = UInt128(0x2001_0db8) << 96
+      let set = IPv6Set(
+        prefixes: (0..<30_000).map { index in
+          let block = base + UInt128(index) << 80
+          return index % 10 == 9
+            ? IPv6Prefix(IPv6Address(bits: block), length: 48)
+            : IPv6Prefix(host: IPv6Address(bits: block + 1))
+        })
+      #expect(set.ranges.count == 30_000)
+      try backend.install(DualStackSet(v6: set))
+      #expect(try backend.ranges6() == set.ranges)
+      #expect(try ns.nftAddresses(of: setV6, as: IPv6Address.self) == set)
+    }
+  }
 }

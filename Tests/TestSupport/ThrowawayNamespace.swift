@@ -79,3 +79,49 @@ public func withThrowawayNamespace<T>(_ body: (ThrowawayNamespace) async throws 
     throw error
   }
 }
+
+/// Two throwaway namespaces joined by a veth pair: `server` has 192.0.2.1/24 (and
+/// 2001:db8::1/64), `client` 192.0.2.2/24 (and 2001:db8::2/64), both with loopback up.
+/// For tests that send real packets at the guarded ports.
+public func withServerAndClient<T>(
+  _ body: (_ server: ThrowawayNamespace, _ client: ThrowawayNamespace) async throws -> T
+) async throws -> T {
+  try await withThrowawayNamespace { server in
+    try await withThrowawayNamespace { client in
+      try run([
+        "ip", "link", "add", "og0", "netns", server.name, "type", "veth", "peer", "name", "og0",
+        "netns", client.name,
+      ])
+      for (namespace, host) in [(server, 1), (client, 2)] {
+        try namespace.run(["ip", "link", "set", "lo", "up"])
+        try namespace.run(["ip", "addr", "add", "192.0.2.\(host)/24", "dev", "og0"])
+        try namespace.run(["ip", "addr", "add", "2001:db8::\(host)/64", "dev", "og0", "nodad"])
+        try namespace.run(["ip", "link", "set", "og0", "up"])
+      }
+      return try await body(server, client)
+    }
+  }
+}
+
+extension ThrowawayNamespace {
+  /// Tries a TCP connection from this namespace. `.dropped` when nothing answered within the
+  /// timeout, `.answered` when the peer accepted or refused (RST) the connection.
+  public func connectTCP(to address: String, port: Int, timeoutSeconds: Int = 1) throws
+    -> ConnectionOutcome
+  {
+    // SIGKILL: the test process may have SIGTERM blocked, and children inherit the mask.
+    // --foreground: signal only the child, not timeout itself (exit status 137).
+    let result = try run(
+      [
+        "timeout", "--foreground", "-s", "KILL", String(timeoutSeconds), "bash", "-c",
+        "exec 3<>/dev/tcp/\(address)/\(port)",
+      ],
+      check: false)
+    return result.status == 124 || result.status == 137 ? .dropped : .answered
+  }
+}
+
+public enum ConnectionOutcome: Sendable, Equatable {
+  case dropped
+  case answered
+}

@@ -3,7 +3,11 @@ import AddressSet
 // Close to `nft --debug=netlink` output: enough for an operator to recognise a rule in a drift
 // report, without pretending to be nft's full pretty-printer.
 extension Expression: CustomStringConvertible {
-  public var description: String {
+  public var description: String { description(hostOrderRegister: false) }
+
+  /// `hostOrderRegister`: the value being tested came from meta, ct or fib, which load numbers
+  /// in host byte order; payload loads are in network byte order (addresses, ports).
+  func description(hostOrderRegister: Bool) -> String {
     switch self {
     case .meta(let key): "meta \(key)"
     case .payload(let base, let offset, let length): "payload \(base) +\(offset) len \(length)"
@@ -11,20 +15,39 @@ extension Expression: CustomStringConvertible {
     case .fib(let query):
       query == .destinationAddressType
         ? "fib daddr type" : "fib flags 0x\(String(query.flags, radix: 16)) result \(query.result)"
-    case .bitwise(let mask, let xor): "& 0x\(hex(mask)) ^ 0x\(hex(xor))"
+    case .bitwise(let mask, let xor):
+      "& \(show(mask, hostOrder: hostOrderRegister)) ^ \(show(xor, hostOrder: hostOrderRegister))"
     case .compare(let op, let data):
-      "\(op == .equal ? "==" : op == .notEqual ? "!=" : "cmp \(op.rawValue)") \(show(data))"
+      "\(op == .equal ? "==" : op == .notEqual ? "!=" : "cmp \(op.rawValue)") \(show(data, hostOrder: hostOrderRegister))"
     case .lookup(.named(let name)): "@\(name)"
-    case .lookup(.anonymous(let type, let keys)):
-      "{ "
-        + keys.map { type == .inetService ? String(bigEndian($0)) : show($0) }.joined(
-          separator: ", ") + " }"
+    case .lookup(.anonymous(_, let keys)):
+      "{ " + keys.map { show($0, hostOrder: false) }.joined(separator: ", ") + " }"
     case .counter: "counter"
     case .limit(let limit):
       "limit rate \(limit.inverted ? "over " : "")\(limit.rate)\(limit.countsBytes ? " bytes" : "")/\(period(limit.periodSeconds)) burst \(limit.burst)"
     case .log(let prefix): "log prefix \(String(reflecting: prefix))"
     case .verdict(let verdict): verdict.description
     case .unrecognized(let summary): "[\(summary)]"
+    }
+  }
+
+  /// Whether this expression loads a value in host byte order (nil: it loads nothing).
+  var loadsHostOrder: Bool? {
+    switch self {
+    case .meta, .conntrack, .fib: true
+    case .payload: false
+    default: nil
+    }
+  }
+}
+
+extension Rule {
+  /// The expressions in order, each shown in the byte order of the value it tests.
+  var expressionDescriptions: [String] {
+    var hostOrder = false
+    return expressions.map { expression in
+      hostOrder = expression.loadsHostOrder ?? hostOrder
+      return expression.description(hostOrderRegister: hostOrder)
     }
   }
 }
@@ -73,17 +96,22 @@ private func bigEndian(_ bytes: [UInt8]) -> UInt64 {
   bytes.reduce(0) { $0 << 8 | UInt64($1) }
 }
 
-/// Shows comparison data the way it reads best: text for interface names, addresses for 4 and
-/// 16 bytes, a number for 1 byte, hex otherwise.
-private func show(_ data: [UInt8]) -> String {
+/// Shows data the way it reads best: text for interface names, numbers for 1-byte values and
+/// for ports (2 bytes, network order), host-order values as hex, addresses for 4 and 16 bytes.
+private func show(_ data: [UInt8], hostOrder: Bool) -> String {
   if data.count == 16, let end = data.firstIndex(of: 0), end > 0,
     data[..<end].allSatisfy({ (0x21...0x7e).contains($0) }), data[end...].allSatisfy({ $0 == 0 })
   {
     return String(reflecting: String(decoding: data[..<end], as: UTF8.self))
   }
-  switch data.count {
-  case 1: return String(data[0])
-  case 16: return IPv6Address(bits: data.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }).description
+  switch (data.count, hostOrder) {
+  case (1, _): return String(data[0])
+  case (2, false): return String(bigEndian(data))
+  case (4, true):
+    return "0x" + String(data.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }, radix: 16)
+  case (4, false): return IPv4Address(bits: UInt32(bigEndian(data))).description
+  case (16, false):
+    return IPv6Address(bits: data.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }).description
   default: return "0x" + hex(data)
   }
 }

@@ -13,7 +13,7 @@ public struct Rule: Hashable, Sendable, CustomStringConvertible {
   public static func == (lhs: Rule, rhs: Rule) -> Bool { lhs.expressions == rhs.expressions }
   public func hash(into hasher: inout Hasher) { hasher.combine(expressions) }
 
-  public var description: String { expressions.map(\.description).joined(separator: " ") }
+  public var description: String { expressionDescriptions.joined(separator: " ") }
 }
 
 /// Packets and bytes a `counter` expression has seen.

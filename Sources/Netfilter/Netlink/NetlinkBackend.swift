@@ -1,5 +1,6 @@
 import AddressSet
 import CNetfilter
+import Glibc
 import Synchronization
 
 /// The real backend: nf_tables over netlink, through libnftnl and libmnl.
@@ -97,6 +98,21 @@ public final class NetlinkBackend: NetfilterBackend {
 
   private static func generation(_ connection: NetlinkConnection) throws(NetfilterError) -> UInt32 {
     var id: UInt32?
+    do throws(NetfilterError) {
+      try requestGeneration(connection) { id = $0 }
+    } catch .kernel(_, let code) where code == EOPNOTSUPP || code == EINVAL {
+      // The first request a process sends: without nf_tables, nfnetlink has no such subsystem.
+      throw .nfTablesUnavailable(detail: "get the ruleset generation: \(errnoName(code))")
+    }
+    guard let id else {
+      throw .nfTablesUnavailable(detail: "the kernel did not report a ruleset generation")
+    }
+    return id
+  }
+
+  private static func requestGeneration(
+    _ connection: NetlinkConnection, _ found: (UInt32) -> Void
+  ) throws(NetfilterError) {
     try connection.request(
       NFT_MSG_GETGEN, dump: false, operation: "get the ruleset generation",
       handle: { reply throws(NetfilterError) in
@@ -105,12 +121,8 @@ public final class NetlinkBackend: NetfilterBackend {
         guard nftnl_gen_nlmsg_parse(reply.header, generation) >= 0 else {
           throw .malformedReply("generation")
         }
-        id = nftnl_gen_get_u32(generation, attribute(NFTNL_GEN_ID))
+        found(nftnl_gen_get_u32(generation, attribute(NFTNL_GEN_ID)))
       })
-    guard let id else {
-      throw .nfTablesUnavailable(detail: "the kernel did not report a ruleset generation")
-    }
-    return id
   }
 
   private static func readTable(

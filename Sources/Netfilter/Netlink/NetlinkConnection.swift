@@ -71,23 +71,32 @@ final class NetlinkConnection {
     try socket.send(batch.buffer.bytes)
     var failures: [ErrorReply] = []
     do throws(NetfilterError) {
-      receiving: while let count = try socket.receive(into: receiveBuffer, wait: false) {
-        for reply in NetlinkReplies(
-          bytes: UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
-        {
-          guard let error = ErrorReply(reply), batch.message(sequence: error.failedSequence) != nil
-          else { continue }
-          if error.errno != 0 {
-            failures.append(error)
-          } else if error.failedSequence == batch.endSequence {
-            break receiving
-          }
-        }
-      }
-    } catch .outcomeUnknown(let detail) where !failures.isEmpty {
-      _ = detail  // an error was queued, so the batch was aborted: report it, not the overflow
+      try collectReplies(to: batch, failures: &failures)
+    } catch {
+      // An error queued before the receive buffer overflowed means the batch was aborted:
+      // that error is the outcome. Without one, the outcome is unknown.
+      if failures.isEmpty { throw error }
     }
     if !failures.isEmpty { throw KernelErrors.error(for: failures, in: batch) }
+  }
+
+  /// Reads what is queued, without waiting: the kernel ran the batch inside `send`.
+  private func collectReplies(to batch: Batch, failures: inout [ErrorReply]) throws(NetfilterError)
+  {
+    while let count = try socket.receive(into: receiveBuffer, wait: false) {
+      for reply in NetlinkReplies(bytes: UnsafeRawBufferPointer(rebasing: receiveBuffer[..<count]))
+      {
+        guard let error = ErrorReply(reply), batch.message(sequence: error.failedSequence) != nil
+        else {
+          continue
+        }
+        if error.errno != 0 {
+          failures.append(error)
+        } else if error.failedSequence == batch.endSequence {
+          return  // the batch-end ACK comes last
+        }
+      }
+    }
   }
 
   /// Replies nobody waits for any more (an earlier request that failed midway) would confuse
