@@ -16,7 +16,13 @@ public struct IntervalDiff<Address: IPAddress>: Hashable, Sendable {
     current: some Sequence<AddressRange<Address>>, desired: IntervalSet<Address>
   ) {
     var stored = Array(current)
-    stored.sort { ($0.first, $0.last) < ($1.first, $1.last) }
+    // Ranges read back or saved are usually sorted already; checking costs one pass.
+    let ascending: (AddressRange<Address>, AddressRange<Address>) -> Bool = {
+      ($0.first.bits, $0.last.bits) < ($1.first.bits, $1.last.bits)
+    }
+    if zip(stored, stored.dropFirst()).contains(where: { !ascending($0, $1) }) {
+      stored.sort(by: ascending)
+    }
     let wanted = desired.ranges
     var remove: [AddressRange<Address>] = []
     var add: [AddressRange<Address>] = []
