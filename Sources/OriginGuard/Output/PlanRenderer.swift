@@ -5,7 +5,10 @@ import Foundation
 /// `plan` output: for people, every prefix with where it comes from; for machines, the same
 /// as JSON with stable key order.
 public enum PlanRenderer {
-  public static func text(_ report: CycleReport, table: String) -> String {
+  /// - Parameter pendingNote: the closing line of a plan that was not applied.
+  public static func text(
+    _ report: CycleReport, table: String, pendingNote: String = "Not applied (plan only)."
+  ) -> String {
     let plan = report.plan
     var lines: [String] = []
     let basis = plan.basis == .kernel ? "read from the kernel" : "saved state, generation unchanged"
@@ -48,7 +51,7 @@ public enum PlanRenderer {
         ? "In sync: nothing to do."
         : report.applied
           ? "Applied in one atomic batch (generation \(report.generation))."
-          : "Not applied (plan only).")
+          : pendingNote)
     if !report.overriddenRefusals.isEmpty {
       lines.append(
         "Forced past: " + report.overriddenRefusals.map(\.description).joined(separator: "; "))

@@ -38,7 +38,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     let reconciler = context.reconciler
     let table = context.configuration.ruleset.tableName
     let preview = try await context.runCycle(Reconciler.Options(apply: false, force: force), wait: true)
-    Console.print(PlanRenderer.text(preview, table: table))
+    Console.print(PlanRenderer.text(preview, table: table, pendingNote: "Applying now."))
 
     let lock: RunLock
     do { lock = try reconciler.lock(wait: true) } catch { throw context.fail(error) }
