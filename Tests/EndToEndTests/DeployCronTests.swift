@@ -90,15 +90,18 @@ struct DeployCronTests {
   }
 
   /// Runs each command as cron would hand it to bash, with `sleep` recording its argument and
-  /// the real binary answering `--help` (which parses every option first).
+  /// the real binary started with a configuration that does not exist: exit 1 "cannot open"
+  /// means it accepted every option (an unknown one exits 64).
   @Test func bashRunsTheCommandsAndTheBinaryAcceptsThem() throws {
     for job in cron.jobs {
       let command =
-        job.command.replacingOccurrences(
-          of: "/usr/bin/origin-guard", with: OriginGuardBinary.path) + " --help"
+        job.command.replacingOccurrences(of: "/usr/bin/origin-guard", with: OriginGuardBinary.path)
+        + " --config /nonexistent/config.yaml"
       let result = try run(
         ["bash", "-c", "sleep() { echo \"slept $1\"; }; \(command)"], check: false)
-      #expect(result.status == 0, "\(job.command): \(result.errorOutput)")
+      #expect(
+        result.status == 1 && result.errorOutput.contains("cannot open"),
+        "\(job.command): \(result.errorOutput)")
       if job.command.hasPrefix("sleep") {
         let slept = result.output.split(separator: "\n").first { $0.hasPrefix("slept ") }
         let seconds = try #require(slept.flatMap { Int($0.dropFirst("slept ".count)) })

@@ -123,9 +123,10 @@ struct DeploySystemdTests {
     let unit = try unit(name)
     let execStart = try #require(unit.value("Service", "ExecStart"))
     let arguments = execStart.split(separator: " ").dropFirst().map(String.init)
-    // --help parses every option first: an unknown flag exits 64 instead.
-    let result = try run([OriginGuardBinary.path] + arguments + ["--help"], check: false)
-    #expect(result.status == 0, "\(execStart): \(result.errorOutput)")
+    let result = try Deploy.startsWithArguments(arguments)
+    #expect(
+      result.status == 1 && result.errorOutput.contains("cannot open"),
+      "\(execStart): \(result.errorOutput)")
   }
 
   @Test func theTimerServiceSyncsQueueingBehindALock() throws {

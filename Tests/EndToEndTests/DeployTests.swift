@@ -93,3 +93,14 @@ extension Deploy {
     """
   }
 }
+
+extension Deploy {
+  /// Runs the built binary with the arguments a unit, cron line or manifest gives it, and a
+  /// configuration path that does not exist: exit 1 with "cannot open" means every option was
+  /// accepted and the command started (an unknown option exits 64 first). `--help` would not
+  /// tell: it succeeds whatever else is on the line.
+  static func startsWithArguments(_ arguments: [String]) throws -> CommandResult {
+    let missing = "/nonexistent-\(UInt64.random(in: 0...UInt64.max))/config.yaml"
+    return try run([OriginGuardBinary.path] + arguments + ["--config", missing], check: false)
+  }
+}
