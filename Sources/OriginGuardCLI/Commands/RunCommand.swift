@@ -29,8 +29,15 @@ struct RunCommand: AsyncParsableCommand {
   func run() async throws {
     let context = try CommandContext.make(global)
     let daemon = SyncDaemon(initial: context, configPath: global.config, maxCycles: cycles)
+    // The daemon returning (after --cycles) is a normal end, not a failure. The name keeps
+    // ServiceLifecycle from describing the service, which would print its environment,
+    // Alibaba secrets included.
+    let service = ServiceGroupConfiguration.ServiceConfiguration(
+      service: daemon, successTerminationBehavior: .gracefullyShutdownGroup,
+      serviceName: "sync daemon")
     let group = ServiceGroup(
-      services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger)
+      configuration: ServiceGroupConfiguration(
+        services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger))
     try await group.run()
   }
 }

@@ -1,0 +1,146 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The manifests in deploy/kubernetes, parsed by PyYAML (python3-yaml) into JSON.
+@Suite("Kubernetes manifests")
+struct DeployKubernetesTests {
+  /// Every document of a YAML file, as JSON objects.
+  static func documents(_ relative: String) throws -> [[String: Any]] {
+    let script =
+      "import json, sys, yaml; json.dump(list(yaml.safe_load_all(open(sys.argv[1]))), sys.stdout)"
+    let output = try run(["/usr/bin/python3", "-c", script, Deploy.path(relative)]).output
+    return try #require(
+      try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+  }
+
+  static func document(_ relative: String, kind: String) throws -> [String: Any] {
+    let matching = try documents(relative).filter { $0["kind"] as? String == kind }
+    try #require(matching.count == 1, "\(relative): one \(kind)")
+    return matching[0]
+  }
+
+  /// `object[a][b]…` through dictionaries.
+  static func value(_ object: Any?, _ path: String...) -> Any? {
+    path.reduce(object) { ($0 as? [String: Any])?[$1] }
+  }
+
+  let daemonSet: [String: Any]
+  let podSpec: [String: Any]
+  let container: [String: Any]
+
+  init() throws {
+    daemonSet = try Self.document("deploy/kubernetes/daemonset.yaml", kind: "DaemonSet")
+    podSpec = try #require(Self.value(daemonSet, "spec", "template", "spec") as? [String: Any])
+    let containers = try #require(podSpec["containers"] as? [[String: Any]])
+    try #require(containers.count == 1)
+    container = containers[0]
+  }
+
+  var volumes: [String: [String: Any]] {
+    Dictionary(
+      uniqueKeysWithValues: (podSpec["volumes"] as? [[String: Any]] ?? []).map {
+        ($0["name"] as? String ?? "", $0)
+      })
+  }
+
+  /// mountPath → volume name.
+  var mounts: [String: String] {
+    Dictionary(
+      uniqueKeysWithValues: (container["volumeMounts"] as? [[String: Any]] ?? []).map {
+        ($0["mountPath"] as? String ?? "", $0["name"] as? String ?? "")
+      })
+  }
+
+  @Test func runsInTheNodesNetworkNamespaceOnEveryNode() throws {
+    #expect(Self.value(daemonSet, "apiVersion") as? String == "apps/v1")
+    #expect(podSpec["hostNetwork"] as? Bool == true)
+    #expect(podSpec["dnsPolicy"] as? String == "ClusterFirstWithHostNet")
+    let tolerations = try #require(podSpec["tolerations"] as? [[String: Any]])
+    // `operator: Exists` without a key tolerates every taint.
+    #expect(
+      tolerations.contains {
+        $0["operator"] as? String == "Exists" && $0["key"] == nil && $0["effect"] == nil
+      })
+    let selector = Self.value(daemonSet, "spec", "selector", "matchLabels") as? [String: String]
+    let labels =
+      Self.value(daemonSet, "spec", "template", "metadata", "labels") as? [String: String]
+    #expect(selector != nil && selector == labels)
+  }
+
+  @Test func hasNET_ADMINAndNothingElse() throws {
+    let security = try #require(container["securityContext"] as? [String: Any])
+    #expect(Self.value(security, "capabilities", "add") as? [String] == ["NET_ADMIN"])
+    #expect(Self.value(security, "capabilities", "drop") as? [String] == ["ALL"])
+    #expect(security["runAsUser"] as? Int == 0)
+    #expect(security["allowPrivilegeEscalation"] as? Bool == false)
+    #expect(security["readOnlyRootFilesystem"] as? Bool == true)
+    #expect(security["privileged"] as? Bool != true)
+    #expect(podSpec["automountServiceAccountToken"] as? Bool == false)
+  }
+
+  @Test func runsTheDaemonWithResourceLimits() throws {
+    let command = (container["command"] as? [String] ?? []) + (container["args"] as? [String] ?? [])
+    #expect(command.prefix(2) == ["/usr/bin/origin-guard", "run"])
+    #expect(Self.value(container, "resources", "limits", "memory") != nil)
+    #expect(Self.value(container, "resources", "limits", "cpu") != nil)
+    #expect(Self.value(container, "resources", "requests", "memory") != nil)
+    // The binary accepts the arguments (the last --config wins).
+    let result = try Deploy.startsWithArguments(Array(command.dropFirst()))
+    #expect(
+      result.status == 1 && result.errorOutput.contains("cannot open"),
+      "\(command): \(result.errorOutput)")
+  }
+
+  @Test func keepsItsStateOnTheNode() throws {
+    let state = try #require(mounts["/var/lib/origin-guard"])
+    #expect(Self.value(volumes[state], "hostPath", "path") as? String == "/var/lib/origin-guard")
+    let metrics = try #require(mounts["/var/lib/prometheus/node-exporter"])
+    #expect(
+      Self.value(volumes[metrics], "hostPath", "path") as? String
+        == "/var/lib/prometheus/node-exporter")
+  }
+
+  /// The ConfigMap is the configuration at /etc/origin-guard/config.yaml, the Secret is the
+  /// file its credentials_file names, and the configuration passes `origin-guard validate`.
+  @Test func theConfigMapAndTheSecretAreMountedWhereTheConfigurationLooks() async throws {
+    let configMap = try Self.document("deploy/kubernetes/configmap.yaml", kind: "ConfigMap")
+    let secret = try Self.document("deploy/kubernetes/secret.yaml", kind: "Secret")
+    let configVolume = try #require(mounts["/etc/origin-guard"])
+    #expect(
+      Self.value(volumes[configVolume], "configMap", "name") as? String
+        == Self.value(configMap, "metadata", "name") as? String)
+    let config = try #require(Self.value(configMap, "data", "config.yaml") as? String)
+
+    let credentialsFile = try #require(
+      config.split(separator: "\n").lazy.compactMap { line -> String? in
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == "credentials_file"
+        else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+      }.first)
+    let directory = (credentialsFile as NSString).deletingLastPathComponent
+    let secretVolume = try #require(mounts[directory], "nothing mounted at \(directory)")
+    #expect(
+      Self.value(volumes[secretVolume], "secret", "secretName") as? String
+        == Self.value(secret, "metadata", "name") as? String)
+    let key = (credentialsFile as NSString).lastPathComponent
+    let ini = try #require(Self.value(secret, "stringData", key) as? String)
+    #expect(ini.contains("access_key_id") && ini.contains("access_key_secret"))
+    // Readable by the owner (root) alone.
+    #expect(Self.value(volumes[secretVolume], "secret", "defaultMode") as? Int == 0o400)
+    #expect(
+      Self.value(secret, "metadata", "namespace") as? String == Self.value(
+        daemonSet, "metadata", "namespace") as? String)
+    #expect(
+      Self.value(configMap, "metadata", "namespace") as? String == Self.value(
+        daemonSet, "metadata", "namespace") as? String)
+
+    try await Deploy.withScratchDirectory { scratch in
+      try Deploy.write(config, to: "\(scratch)/config.yaml")
+      let result = try run(
+        [OriginGuardBinary.path, "validate", "-c", "\(scratch)/config.yaml"], check: false)
+      #expect(result.status == 0, "\(result.errorOutput)")
+    }
+  }
+}
