@@ -149,8 +149,14 @@ public struct Reconciler: Sendable {
     -> [SourceOutcome]
   {
     let now = environment.now()
+    let logger = self.logger
     let cached: @Sendable (String) -> (SourceSnapshot, Duration)? = { [store] name in
-      guard let record = header?.sources[name], let entries = try? store.loadEntries(record) else {
+      guard let record = header?.sources[name] else { return nil }
+      let entries: [SourceEntry]
+      do {
+        entries = try store.loadEntries(record)
+      } catch {
+        logger.warning("\(error)")
         return nil
       }
       let snapshot = SourceSnapshot(
@@ -170,7 +176,6 @@ public struct Reconciler: Sendable {
       environment.makeSource($0, environment.sourceContext)
     }
     let maxStale = configuration.maxStale
-    let logger = self.logger
     return await withTaskGroup(of: (Int, SourceOutcome).self) { group in
       for (index, source) in sources.enumerated() {
         group.addTask {
@@ -224,10 +229,13 @@ public struct Reconciler: Sendable {
         let applied: DualStackSet
         if header.applied.checksum == StateStore.checksum(of: combined.set) {
           applied = combined.set  // nothing changed: no need to read the saved list
-        } else if let saved = try? store.loadApplied(header) {
-          applied = saved
         } else {
-          return try plan(fromKernel: planner, combined, header: header)
+          do {
+            applied = try store.loadApplied(header)
+          } catch {
+            logger.warning("\(error); reading the kernel instead")
+            return try plan(fromKernel: planner, combined, header: header)
+          }
         }
         return planner.plan(
           desired: combined, savedApplied: applied, generation: generation,

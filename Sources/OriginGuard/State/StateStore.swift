@@ -88,9 +88,10 @@ public struct StateStore: Sendable {
     var records: [String: StateHeader.SourceRecord] = [:]
     for snapshot in sources {
       let list: StateHeader.ListFile
-      if let old = previous?.sources[snapshot.name], old.contentChecksum == snapshot.contentChecksum
+      if let old = previous?.sources[snapshot.name], old.contentChecksum == snapshot.contentChecksum,
+        (try? readList(old.list)) != nil
       {
-        list = old.list  // unchanged: keep the file, skip re-encoding a large list
+        list = old.list  // unchanged and intact: keep the file, skip re-encoding a large list
       } else {
         let data = ListFileCodec.encode(snapshot.entries)
         list = try writeList(data, count: snapshot.entries.count)
