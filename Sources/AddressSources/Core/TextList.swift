@@ -11,7 +11,8 @@ enum TextList {
   static func lines(of text: String) -> [Line] {
     var result: [Line] = []
     var number = 0
-    for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    // Split on the scalar: as a Character, "\r\n" is one grapheme, not a "\n".
+    for rawLine in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
       number += 1
       var line = Substring(rawLine)
       if number == 1, line.first == "\u{FEFF}" { line.removeFirst() }

@@ -47,7 +47,8 @@ struct ErrorReply {
   init?(_ reply: NetlinkReplies.Reply) {
     guard reply.type == UInt16(NLMSG_ERROR), reply.message.count >= 16 + 20 else { return nil }
     let payload = UnsafeRawBufferPointer(rebasing: reply.message[16...])
-    errno = -payload.loadUnaligned(as: Int32.self)
+    // Wrapping: a damaged reply holding Int32.min must not trap.
+    errno = 0 &- payload.loadUnaligned(as: Int32.self)
     failedSequence = payload.loadUnaligned(fromByteOffset: 4 + 8, as: UInt32.self)
     // With NETLINK_CAP_ACK only the failed message's header is echoed; TLVs follow it.
     let echoed =

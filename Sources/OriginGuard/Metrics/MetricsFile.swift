@@ -76,7 +76,7 @@ public struct MetricsFile: Sendable {
         UInt64(source.cacheFallbacksTotal), labels: labels)
     }
     counter(
-      "drift_repairs_total", "Syncs that repaired our table's structure.",
+      "drift_repairs_total", "Syncs that put back what someone else changed in our table.",
       UInt64(record.driftRepairsTotal))
     for (kind, count) in record.guardRefusalsTotal.sorted(by: { $0.key < $1.key }) {
       counter(

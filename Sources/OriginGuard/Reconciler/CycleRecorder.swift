@@ -37,7 +37,7 @@ public struct CycleRecorder: Sendable {
         record.lastChangeAt = date
         record.lastAdded = report.plan.added.count
         record.lastRemoved = report.plan.removed.count
-        if !report.plan.drifts.isEmpty && report.plan.tableExists { record.driftRepairsTotal += 1 }
+        if report.repairedDrift { record.driftRepairsTotal += 1 }
       }
       update(&record, outcomes: report.outcomes, at: date)
       logger.info("sync: \(report.summary)")

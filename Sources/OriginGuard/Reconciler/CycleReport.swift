@@ -14,6 +14,9 @@ public struct CycleReport: Sendable {
   public var overriddenRefusals: [GuardRefusal]
   /// How often the ruleset changed under us before the commit went through.
   public var generationRetries: Int
+  /// True when the commit put back what someone else changed in our table (structure, the
+  /// table itself, or set elements) since our last sync.
+  public var repairedDrift = false
 
   /// One line for logs and people: what changed, from what, how long it took.
   public var summary: String {

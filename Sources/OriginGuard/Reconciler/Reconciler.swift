@@ -115,8 +115,23 @@ public struct Reconciler: Sendable {
       }
       try saveState(
         plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
-      return report(applied: !plan.isInSync, generation: generation)
+      var applied = report(applied: !plan.isInSync, generation: generation)
+      applied.repairedDrift = repairsDrift(plan, header: header, identity: identity)
+      return applied
     }
+  }
+
+  /// Whether the plan puts back what someone else changed in our table since our last sync in
+  /// this boot and network namespace: its structure, the table itself (deleted, or flushed
+  /// with the ruleset), or the sets' elements. Creating the table the first time is not.
+  private func repairsDrift(_ plan: Plan, header: StateHeader?, identity: String) -> Bool {
+    guard !plan.isInSync else { return false }
+    let installedByUs = header.map { $0.bootID == identity && $0.table == ruleset.tableName } ?? false
+    if !plan.drifts.isEmpty { return plan.tableExists || installedByUs }
+    guard installedByUs, plan.basis == .kernel, let header,
+      let applied = try? store.loadApplied(header)
+    else { return false }
+    return plan.current != applied
   }
 
   /// Fetches every source (or reads the last-known-good lists), as a cycle does, without
@@ -170,7 +185,6 @@ public struct Reconciler: Sendable {
       environment.makeSource($0, environment.sourceContext)
     }
     let maxStale = configuration.maxStale
-    let logger = self.logger
     return await withTaskGroup(of: (Int, SourceOutcome).self) { group in
       for (index, source) in sources.enumerated() {
         group.addTask {

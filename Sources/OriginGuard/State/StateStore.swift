@@ -106,6 +106,16 @@ public struct StateStore: Sendable {
       bootID: bootID, applied: appliedList, sources: records)
     try writeHeader(header)
     removeUnreferencedLists(keeping: [appliedList.file] + records.values.map(\.list.file))
+    removeAbandonedHeaders()
+  }
+
+  /// Temporary headers left by a run killed mid-write. Only the lock holder writes the
+  /// header, so none of them is in flight.
+  private func removeAbandonedHeaders() {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    for name in names where name.hasPrefix("state.json.tmp-") {
+      try? FileManager.default.removeItem(atPath: directory + "/" + name)
+    }
   }
 
   /// Rewrites only the header's generation and boot id (after a sync found nothing to change
