@@ -30,7 +30,7 @@ public struct Bootstrap: Sendable {
     } catch {
       throw .kernel(error)
     }
-    let previousHeader = FileManager.default.contents(atPath: store.headerPath)
+    let previousState = store.snapshot()
     try? FileManager.default.removeItem(atPath: store.confirmationPath)
 
     let report = try await reconciler.cycle(Reconciler.Options(apply: true, force: force))
@@ -45,11 +45,7 @@ public struct Bootstrap: Sendable {
       throw .kernel(error)
     }
     do {
-      if let previousHeader {
-        try AtomicFile.write(previousHeader, to: store.headerPath)
-      } else {
-        try? FileManager.default.removeItem(atPath: store.headerPath)
-      }
+      try store.restore(previousState)
     } catch {
       throw .state(error)
     }
