@@ -160,7 +160,7 @@ public struct StateStore: Sendable {
     return StateHeader.ListFile(file: file, checksum: checksum, count: count)
   }
 
-  private func removeUnreferencedLists(keeping: [String]) {
+  func removeUnreferencedLists(keeping: [String]) {
     let keep = Set(keeping)
     guard let names = try? FileManager.default.contentsOfDirectory(atPath: listsDirectory) else {
       return
