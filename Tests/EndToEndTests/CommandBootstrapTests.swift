@@ -69,7 +69,7 @@ struct CommandBootstrapTests {
     try await withCommandSetup { setup in
       try setup.writeConfig()
       try setup.writeList(Self.later)
-      let bootstrap = try BackgroundProcess(
+      let bootstrap = try CommandProcess(
         setup.commandLine(["bootstrap", "--confirm-timeout", "20"]),
         logPrefix: setup.directory + "/bootstrap")
       defer { bootstrap.stop() }

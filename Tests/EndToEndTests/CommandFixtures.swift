@@ -201,7 +201,7 @@ struct UnexpectedExit: Error, CustomStringConvertible {
 
 /// A process started in the background whose output goes to files. `stop()` kills it and
 /// waits; call it in a `defer` so it dies in every path.
-final class BackgroundProcess: @unchecked Sendable {
+final class CommandProcess: @unchecked Sendable {
   private let process = Process()
   let outputPath: String
   let errorPath: String

@@ -15,7 +15,7 @@ struct CommandLockTests {
       let lock = setup.stateDirectory + "/lock"
 
       // flock --no-fork: the sleeping process itself holds the lock, so killing it frees it.
-      let holder = try BackgroundProcess(
+      let holder = try CommandProcess(
         ["flock", "--no-fork", lock, "sleep", "30"], logPrefix: setup.directory + "/holder")
       defer { holder.stop() }
       try await waitUntil("flock holds the lock") {
@@ -28,7 +28,7 @@ struct CommandLockTests {
       let metrics = try String(contentsOfFile: setup.metricsPath, encoding: .utf8)
       #expect(metrics.contains("origin_guard_last_attempt_result{result=\"locked\"} 1"))
 
-      let waiting = try BackgroundProcess(
+      let waiting = try CommandProcess(
         setup.commandLine(["sync", "--wait"]), logPrefix: setup.directory + "/waiting")
       defer { waiting.stop() }
       #expect(

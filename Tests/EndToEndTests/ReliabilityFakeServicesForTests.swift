@@ -68,7 +68,7 @@ enum MetadataFake {
 enum SelfSignedTLSServer {
   static let port = 8443
 
-  static func start(in sandbox: GuardSandbox) throws -> BackgroundProcess {
+  static func start(in sandbox: GuardSandbox) throws -> ReliabilityProcess {
     let key = sandbox.directory + "/tls-key.pem"
     let certificate = sandbox.directory + "/tls-cert.pem"
     try run([
@@ -76,7 +76,7 @@ enum SelfSignedTLSServer {
       "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
       "-addext", "subjectAltName=IP:127.0.0.1",
     ])
-    let server = try BackgroundProcess(
+    let server = try ReliabilityProcess(
       [
         "ip", "netns", "exec", sandbox.namespace.name, "openssl", "s_server", "-accept",
         "127.0.0.1:\(port)", "-cert", certificate, "-key", key, "-www", "-quiet",

@@ -65,9 +65,9 @@ extension GuardSandbox {
 
   /// Starts `origin-guard <arguments>` in the background in the namespace.
   func startOriginGuard(_ arguments: [String], output: String = "/dev/null") throws
-    -> BackgroundProcess
+    -> ReliabilityProcess
   {
-    try BackgroundProcess(
+    try ReliabilityProcess(
       ["ip", "netns", "exec", namespace.name, OriginGuardBinary.path] + arguments + [
         "-c", configPath,
       ], output: output)

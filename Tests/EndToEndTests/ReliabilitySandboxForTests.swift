@@ -166,7 +166,7 @@ struct PrometheusText: Sendable {
 
 /// A program started in the background; stopped (SIGKILL) by `stop()` or when released, so a
 /// failing test never leaves it running.
-final class BackgroundProcess: @unchecked Sendable {
+final class ReliabilityProcess: @unchecked Sendable {
   private let process = Process()
 
   init(_ arguments: [String], output: String = "/dev/null") throws {

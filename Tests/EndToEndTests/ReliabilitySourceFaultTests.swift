@@ -24,7 +24,7 @@ struct ReliabilitySourceFaultTests {
       let rulesetBefore = try sandbox.ruleset()
       let generationBefore = try sandbox.generation()
 
-      var tlsServer: BackgroundProcess?
+      var tlsServer: ReliabilityProcess?
       switch fault.injection {
       case .answer(let handler):
         api.answer(with: handler)

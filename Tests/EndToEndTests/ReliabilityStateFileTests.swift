@@ -67,7 +67,7 @@ struct ReliabilityStateFileTests {
   /// the temporary file's creation and its rename. Returns that file, or nil when the
   /// process ended first.
   static func killWhenATemporaryFileAppears(
-    _ process: BackgroundProcess, in directory: String, header: Bool
+    _ process: ReliabilityProcess, in directory: String, header: Bool
   ) -> String? {
     let watched = header ? directory : directory + "/lists"
     let watch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
