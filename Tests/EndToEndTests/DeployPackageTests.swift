@@ -80,6 +80,15 @@ struct DeployPackageTests {
     #expect(!depends.contains { $0.hasPrefix("libswift") || $0.hasPrefix("swift") })
   }
 
+  /// apt resolves the dependencies on this Debian 12 machine (a simulation: nothing changes).
+  @Test func aptCanInstallIt() throws {
+    let simulation = try run([
+      "apt-get", "install", "--simulate", "--no-install-recommends", try deb(),
+    ])
+    #expect(
+      simulation.output.contains("Inst origin-guard (\(Self.version) "), "\(simulation.output)")
+  }
+
   @Test func theExtractedBinaryRunsAndLinksNoSwiftRuntime() async throws {
     let dependsField = try control()["Depends"] ?? ""
     try await withExtractedPackage { root in
