@@ -70,7 +70,7 @@ struct CommandBootstrapTests {
       try setup.writeConfig()
       try setup.writeList(Self.later)
       let bootstrap = try CommandProcess(
-        setup.commandLine(["bootstrap", "--confirm-timeout", "20"]),
+        setup.commandLine(["bootstrap", "--confirm-timeout", "90"]),
         logPrefix: setup.directory + "/bootstrap")
       defer { bootstrap.stop() }
 

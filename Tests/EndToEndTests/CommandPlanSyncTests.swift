@@ -59,7 +59,7 @@ struct CommandPlanSyncTests {
       try setup.writeList(Self.initial)
 
       let summary = try setup.originGuard("sync").output
-      #expect(summary.contains("added 5, removed 0, unchanged 0 prefixes, created table"))
+      #expect(summary.contains("added 5, removed 0, unchanged 0 prefixes, created the table"))
 
       #expect(try setup.tables() == ["inet origin_guard"])
       #expect(

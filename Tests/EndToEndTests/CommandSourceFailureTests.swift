@@ -58,7 +58,7 @@ struct CommandSourceFailureTests {
         let rebooted = setup.moved(to: namespace)
         #expect(try rebooted.tables().isEmpty)
         let result = try rebooted.originGuard("sync", "--from-cache")
-        #expect(result.output.contains("added 3, removed 0, unchanged 0 prefixes, created table"))
+        #expect(result.output.contains("added 3, removed 0, unchanged 0 prefixes, created the table"))
         #expect(try rebooted.allowed() == Set(Self.list))
         #expect(try rebooted.ruleset() == structure)
         try rebooted.originGuard("plan", "--from-cache", "--detailed-exitcode", exits: 0)

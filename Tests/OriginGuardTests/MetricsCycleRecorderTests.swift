@@ -43,7 +43,7 @@ struct MetricsCycleRecorderTests {
 
   /// The lines of one successful first sync, exactly (sorted).
   static let successGolden = """
-    # HELP origin_guard_drift_repairs_total Syncs that repaired our table's structure.
+    # HELP origin_guard_drift_repairs_total Syncs that put back what someone else changed in our table.
     # HELP origin_guard_dropped_bytes_total Bytes to the guarded ports dropped.
     # HELP origin_guard_dropped_packets_total Packets to the guarded ports dropped (counter in the guard chain).
     # HELP origin_guard_last_attempt_result 1 for the result of the last attempt, 0 for the others.
