@@ -129,7 +129,8 @@ do {
     let start = clock.now
     let diff = IntervalDiff(current: set.v4.ranges, desired: desired)
     let diffed = clock.now
-    let transaction = ruleset.updateTransaction(v4: diff, v6: IntervalDiff(current: [], desired: IPv6Set()))
+    let transaction = ruleset.updateTransaction(
+      v4: diff, v6: IntervalDiff(current: [], desired: IPv6Set()))
     try backend.apply(transaction, expectedGeneration: generation)
     let done = clock.now
     print(
