@@ -25,7 +25,19 @@ public struct IPv4Address: IPAddress {
     ]
   }
 
+  /// Written byte by byte: lists of 100,000 prefixes are formatted several times per sync.
   public var description: String {
-    octets.map(String.init).joined(separator: ".")
+    String(unsafeUninitializedCapacity: 15) { buffer in
+      var count = 0
+      for shift in stride(from: 24, through: 0, by: -8) {
+        if shift != 24 {
+          buffer[count] = UInt8(ascii: ".")
+          count += 1
+        }
+        count += DecimalText.write(
+          Int(UInt8(truncatingIfNeeded: bits >> shift)), into: buffer, at: count)
+      }
+      return count
+    }
   }
 }

@@ -36,7 +36,8 @@ public enum PrefixParser {
       guard let slash else { return maximum }
       return try scanner.prefixLength(slash, end, maximum: maximum)
     }
-    let original = scanner.trimmedText(start, end)
+    // Only a note needs the text: building it for every entry of a long list is wasted work.
+    var original: String { scanner.trimmedText(start, end) }
     var notes: [ParsedPrefix.Note] = []
     switch address {
     case .v4(let v4):
