@@ -28,6 +28,9 @@ public struct ParsedPrefix: Hashable, Sendable {
 /// from such a client reaches the firewall as IPv4, so an IPv6 set entry would never match.
 public enum PrefixParser {
   public static func parse(_ text: String) throws(AddressParseError) -> ParsedPrefix {
+    if let prefix = text.utf8.withContiguousStorageIfAvailable(canonicalIPv4) ?? nil {
+      return ParsedPrefix(prefix: .v4(prefix), notes: [])
+    }
     let scanner = Scanner(text: text)
     let (start, end) = try scanner.trimmed()
     let slash = scanner.bytes[start..<end].firstIndex(of: UInt8(ascii: "/"))

@@ -5,7 +5,7 @@ import Foundation
 /// per cycle, then used both to ask "is this what the last sync applied?" and to save it.
 public struct EncodedSet: Sendable {
   public let set: DualStackSet
-  let data: Data
+  let data: [UInt8]
   /// `sha256:<hex>` of `data`, as `StateHeader.ListFile.checksum` records it.
   public let checksum: String
 

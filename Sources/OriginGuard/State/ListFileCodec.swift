@@ -8,7 +8,7 @@ import Foundation
 /// Lists run to 100,000 lines and are written or read on every sync, so both directions work
 /// on bytes rather than on `String`s and `Character`s.
 enum ListFileCodec {
-  static func encode(_ set: DualStackSet) -> Data {
+  static func encode(_ set: DualStackSet) -> [UInt8] {
     var bytes: [UInt8] = []
     bytes.reserveCapacity((set.v4.ranges.count + set.v6.ranges.count) * 20)
     for range in set.v4.ranges {
@@ -23,14 +23,14 @@ enum ListFileCodec {
         bytes.append(UInt8(ascii: "\n"))
       }
     }
-    return Data(bytes)
+    return bytes
   }
 
   static func decodeSet(_ data: Data, path: String) throws(StateError) -> DualStackSet {
     var v4: [IPv4Prefix] = []
     var v6: [IPv6Prefix] = []
     let failure: String? = forEachLine(of: data) { line in
-      if let prefix = CanonicalIPv4.prefix(line) {
+      if let prefix = PrefixParser.canonicalIPv4(line) {
         v4.append(prefix)
         return nil
       }
@@ -48,9 +48,9 @@ enum ListFileCodec {
     return DualStackSet(v4: IPv4Set(prefixes: v4), v6: IPv6Set(prefixes: v6))
   }
 
-  static func encode(_ entries: [SourceEntry]) -> Data {
+  static func encode(_ entries: [SourceEntry]) -> [UInt8] {
     var bytes: [UInt8] = []
-    bytes.reserveCapacity(entries.count * 32)
+    bytes.reserveCapacity(entries.count * 64)
     for entry in entries {
       switch entry.prefix {
       case .v4(let prefix): append(prefix, to: &bytes)
@@ -60,7 +60,7 @@ enum ListFileCodec {
       append(entry.origin, to: &bytes)
       bytes.append(UInt8(ascii: "\n"))
     }
-    return Data(bytes)
+    return bytes
   }
 
   static func decodeEntries(_ data: Data, path: String) throws(StateError) -> [SourceEntry] {
@@ -73,7 +73,7 @@ enum ListFileCodec {
       let originText = String(
         decoding: UnsafeBufferPointer(rebasing: line[(tab + 1)...]), as: UTF8.self)
       let prefix: AnyIPPrefix? =
-        CanonicalIPv4.prefix(prefixBytes).map(AnyIPPrefix.v4)
+        PrefixParser.canonicalIPv4(prefixBytes).map(AnyIPPrefix.v4)
         ?? (try? PrefixParser.parse(String(decoding: prefixBytes, as: UTF8.self)).prefix)
       guard let prefix, let origin = decodeOrigin(Substring(originText)) else {
         return "unreadable line \(String(reflecting: String(decoding: line, as: UTF8.self)))"
@@ -105,15 +105,24 @@ enum ListFileCodec {
   }
 
   private static func append<A: IPAddress>(_ prefix: IPPrefix<A>, to bytes: inout [UInt8]) {
-    bytes.append(contentsOf: prefix.network.description.utf8)
+    prefix.network.appendText(to: &bytes)
     bytes.append(UInt8(ascii: "/"))
-    bytes.append(contentsOf: String(prefix.length).utf8)
+    appendDecimal(prefix.length, to: &bytes)
+  }
+
+  private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+    if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+    bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
   }
 
   private static func append(_ origin: Origin, to bytes: inout [UInt8]) {
     switch origin {
     case .configuration: bytes.append(contentsOf: "config".utf8)
-    case .file(let path, let line): bytes.append(contentsOf: "file\t\(line)\t\(path)".utf8)
+    case .file(let path, let line):
+      bytes.append(contentsOf: "file\t".utf8)
+      appendDecimal(line, to: &bytes)
+      bytes.append(UInt8(ascii: "\t"))
+      bytes.append(contentsOf: path.utf8)
     case .url(let url, let line):
       bytes.append(contentsOf: "url\t\(line.map(String.init) ?? "-")\t\(url)".utf8)
     case .cdnDomain(let domain): bytes.append(contentsOf: "domain\t\(domain)".utf8)
@@ -132,42 +141,5 @@ enum ListFileCodec {
     case ("esa", 3): return .esaSite(siteID: fields[2], list: fields[1])
     default: return nil
     }
-  }
-}
-
-/// The one form `encode` writes IPv4 prefixes in, `a.b.c.d/n` with no leading zeros, read
-/// without building a `String`. Anything else is left to `PrefixParser`.
-enum CanonicalIPv4 {
-  static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> IPv4Prefix? {
-    var bits: UInt32 = 0
-    var index = 0
-    for octet in 0..<4 {
-      guard let (value, next) = number(bytes, from: index, maximum: 255) else { return nil }
-      bits = bits << 8 | UInt32(value)
-      let separator = octet == 3 ? UInt8(ascii: "/") : UInt8(ascii: ".")
-      guard next < bytes.count, bytes[next] == separator else { return nil }
-      index = next + 1
-    }
-    guard let (length, end) = number(bytes, from: index, maximum: 32), end == bytes.count else {
-      return nil
-    }
-    let prefix = IPv4Prefix(IPv4Address(bits: bits), length: length)
-    return prefix.network.bits == bits ? prefix : nil
-  }
-
-  /// Digits from `start`: one to three, no leading zero, at most `maximum`.
-  private static func number(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int, maximum: Int)
-    -> (Int, Int)?
-  {
-    var value = 0
-    var index = start
-    while index < bytes.count, index - start < 3, (0x30...0x39).contains(bytes[index]) {
-      value = value * 10 + Int(bytes[index] - 0x30)
-      index += 1
-    }
-    guard index > start, value <= maximum, index - start == 1 || bytes[start] != 0x30 else {
-      return nil
-    }
-    return (value, index)
   }
 }

@@ -72,8 +72,14 @@ public struct StateStore: Sendable {
     EncodedSet(set).checksum
   }
 
-  static func checksum(_ data: Data) -> String {
-    "sha256:" + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  static func checksum(_ data: some DataProtocol) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = Array("sha256:".utf8)
+    for byte in SHA256.hash(data: data) {
+      text.append(digits[Int(byte >> 4)])
+      text.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: text, as: UTF8.self)
   }
 
   /// Records a successful sync: the applied list, each source's list, the generation after the
@@ -139,7 +145,7 @@ public struct StateStore: Sendable {
     try AtomicFile.write(data, to: headerPath)
   }
 
-  private func writeList(_ data: Data, checksum: String, count: Int) throws(StateError)
+  private func writeList(_ data: [UInt8], checksum: String, count: Int) throws(StateError)
     -> StateHeader.ListFile
   {
     let file = String(checksum.dropFirst("sha256:".count)) + ".txt"
