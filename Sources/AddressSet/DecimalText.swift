@@ -1,20 +1,22 @@
 /// Decimal digits written straight into a buffer, for the address formatters.
 enum DecimalText {
-  /// Writes `value` (not negative) at `offset`; returns the number of bytes written.
+  /// Writes `value` (0 ... 999: an octet) at `offset`; returns the number of bytes written.
   static func write(_ value: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int)
     -> Int
   {
-    var digits = 1
-    var rest = value / 10
-    while rest > 0 {
-      digits += 1
-      rest /= 10
+    let zero = UInt8(ascii: "0")
+    if value >= 100 {
+      buffer[offset] = zero + UInt8(value / 100)
+      buffer[offset + 1] = zero + UInt8(value / 10 % 10)
+      buffer[offset + 2] = zero + UInt8(value % 10)
+      return 3
     }
-    var remaining = value
-    for position in stride(from: offset + digits - 1, through: offset, by: -1) {
-      buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
-      remaining /= 10
+    if value >= 10 {
+      buffer[offset] = zero + UInt8(value / 10)
+      buffer[offset + 1] = zero + UInt8(value % 10)
+      return 2
     }
-    return digits
+    buffer[offset] = zero + UInt8(value)
+    return 1
   }
 }
