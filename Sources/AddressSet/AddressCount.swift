@@ -12,7 +12,7 @@ public struct AddressCount: Hashable, Comparable, Sendable, CustomStringConverti
   }
 
   /// The number of addresses in `first ... last`, where the span is `last - first`.
-  init(span: UInt128) {
+  @usableFromInline init(span: UInt128) {
     let (sum, overflow) = span.addingReportingOverflow(1)
     self.init(overflowBit: overflow, low: sum)
   }

@@ -33,13 +33,26 @@ public struct AddressRange<Address: IPAddress>: Hashable, Sendable, CustomString
     first <= address && address <= last
   }
 
-  public var addressCount: AddressCount {
+  @inlinable public var addressCount: AddressCount {
     AddressCount(span: UInt128(last.bits - first.bits))
   }
 
   /// The fewest CIDR prefixes that cover exactly this range, in ascending order.
   @inlinable public var prefixes: [IPPrefix<Address>] {
     var result: [IPPrefix<Address>] = []
+    forEachPrefix { result.append($0) }
+    return result
+  }
+
+  /// `prefixes.count`, without building the array.
+  @inlinable public var prefixCount: Int {
+    var count = 0
+    forEachPrefix { _ in count += 1 }
+    return count
+  }
+
+  /// Calls `body` with each of `prefixes`, in ascending order.
+  @inlinable public func forEachPrefix(_ body: (IPPrefix<Address>) -> Void) {
     var cursor = first.bits
     let width = Address.bitWidth
     while true {
@@ -49,13 +62,12 @@ public struct AddressRange<Address: IPAddress>: Hashable, Sendable, CustomString
         remainingSpan == Address.Bits.max
         ? width : width - 1 - (remainingSpan &+ 1).leadingZeroBitCount
       let blockBits = Swift.min(alignment, fitting)
-      result.append(IPPrefix(Address(bits: cursor), length: width - blockBits))
+      body(IPPrefix(Address(bits: cursor), length: width - blockBits))
       guard blockBits < width else { break }
       let (next, overflow) = cursor.addingReportingOverflow(Address.Bits(1) << blockBits)
       if overflow || next > last.bits || next == 0 { break }
       cursor = next
     }
-    return result
   }
 
   public var description: String {

@@ -6,9 +6,17 @@ public protocol IPAddress: Hashable, Comparable, Sendable, CustomStringConvertib
   static var family: AddressFamily { get }
   var bits: Bits { get }
   init(bits: Bits)
+
+  /// Appends `description` as UTF-8, for writers of long lists that would otherwise build a
+  /// `String` per address.
+  func appendText(to bytes: inout [UInt8])
 }
 
 extension IPAddress {
+  public func appendText(to bytes: inout [UInt8]) {
+    bytes.append(contentsOf: description.utf8)
+  }
+
   @inlinable public static var bitWidth: Int { Bits.bitWidth }
   @inlinable public static var zero: Self { Self(bits: 0) }
   @inlinable public static var max: Self { Self(bits: Bits.max) }

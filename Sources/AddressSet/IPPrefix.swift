@@ -28,7 +28,12 @@ public struct IPPrefix<Address: IPAddress>: Hashable, Sendable, CustomStringConv
     address.bits & Address.mask(length: length) == network.bits
   }
 
-  public var description: String { "\(network)/\(length)" }
+  public var description: String {
+    var text = network.description
+    text.append("/")
+    text.append(String(length))
+    return text
+  }
 }
 
 public typealias IPv4Prefix = IPPrefix<IPv4Address>

@@ -25,7 +25,30 @@ public struct IPv4Address: IPAddress {
     ]
   }
 
+  /// Written byte by byte: lists of 100,000 prefixes are formatted several times per sync.
   public var description: String {
-    octets.map(String.init).joined(separator: ".")
+    String(unsafeUninitializedCapacity: 15) { buffer in
+      writeText(into: buffer)
+    }
+  }
+
+  public func appendText(to bytes: inout [UInt8]) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 15) { buffer in
+      bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<writeText(into: buffer)]))
+    }
+  }
+
+  /// Writes the dotted quad at the start of `buffer` (15 bytes at most); returns its length.
+  private func writeText(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    var count = 0
+    for shift in stride(from: 24, through: 0, by: -8) {
+      if shift != 24 {
+        buffer[count] = UInt8(ascii: ".")
+        count += 1
+      }
+      count += DecimalText.write(
+        Int(UInt8(truncatingIfNeeded: bits >> shift)), into: buffer, at: count)
+    }
+    return count
   }
 }

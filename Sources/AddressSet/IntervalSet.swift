@@ -16,7 +16,7 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
   }
 
   @inlinable public init(prefixes: some Sequence<IPPrefix<Address>>) {
-    self.init(ranges: prefixes.lazy.map(\.range))
+    self.init(ranges: prefixes.lazy.map { $0.range })
   }
 
   public init(addresses: some Sequence<Address>) {
@@ -62,23 +62,26 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
 
   /// The shortest list of CIDR prefixes covering exactly this set, ascending.
   @inlinable public var prefixes: [IPPrefix<Address>] {
-    ranges.flatMap(\.prefixes)
+    var result: [IPPrefix<Address>] = []
+    result.reserveCapacity(ranges.count)
+    for range in ranges { range.forEachPrefix { result.append($0) } }
+    return result
   }
 
-  public var prefixCount: Int {
-    ranges.reduce(0) { $0 + $1.prefixes.count }
+  @inlinable public var prefixCount: Int {
+    ranges.reduce(0) { $0 + $1.prefixCount }
   }
 
-  public var addressCount: AddressCount {
+  @inlinable public var addressCount: AddressCount {
     ranges.reduce(.zero) { $0 + $1.addressCount }
   }
 
-  public func union(_ other: IntervalSet) -> IntervalSet {
+  @inlinable public func union(_ other: IntervalSet) -> IntervalSet {
     IntervalSet(ranges: ranges + other.ranges)
   }
 
   /// The addresses of this set that are not in `other`.
-  public func subtracting(_ other: IntervalSet) -> IntervalSet {
+  @inlinable public func subtracting(_ other: IntervalSet) -> IntervalSet {
     var result: [AddressRange<Address>] = []
     var cuts = other.ranges[...]
     for range in ranges {
@@ -103,7 +106,7 @@ public struct IntervalSet<Address: IPAddress>: Hashable, Sendable, CustomStringC
     return IntervalSet(canonical: result)
   }
 
-  public func intersection(_ other: IntervalSet) -> IntervalSet {
+  @inlinable public func intersection(_ other: IntervalSet) -> IntervalSet {
     subtracting(subtracting(other))
   }
 

@@ -28,6 +28,9 @@ public struct ParsedPrefix: Hashable, Sendable {
 /// from such a client reaches the firewall as IPv4, so an IPv6 set entry would never match.
 public enum PrefixParser {
   public static func parse(_ text: String) throws(AddressParseError) -> ParsedPrefix {
+    if let prefix = text.utf8.withContiguousStorageIfAvailable(canonicalIPv4) ?? nil {
+      return ParsedPrefix(prefix: .v4(prefix), notes: [])
+    }
     let scanner = Scanner(text: text)
     let (start, end) = try scanner.trimmed()
     let slash = scanner.bytes[start..<end].firstIndex(of: UInt8(ascii: "/"))
@@ -36,7 +39,8 @@ public enum PrefixParser {
       guard let slash else { return maximum }
       return try scanner.prefixLength(slash, end, maximum: maximum)
     }
-    let original = scanner.trimmedText(start, end)
+    // Only a note needs the text: building it for every entry of a long list is wasted work.
+    var original: String { scanner.trimmedText(start, end) }
     var notes: [ParsedPrefix.Note] = []
     switch address {
     case .v4(let v4):

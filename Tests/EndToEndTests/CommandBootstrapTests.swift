@@ -74,7 +74,7 @@ struct CommandBootstrapTests {
         logPrefix: setup.directory + "/bootstrap")
       defer { bootstrap.stop() }
 
-      try await waitUntil("bootstrap applies its plan") {
+      try waitUntil("bootstrap applies its plan") {
         guard bootstrap.isRunning else {
           throw SetupError("bootstrap exited early:\n\(bootstrap.output)\n\(bootstrap.errorOutput)")
         }
@@ -84,7 +84,7 @@ struct CommandBootstrapTests {
       let confirm = try setup.originGuard("confirm")
       #expect(confirm.output.contains("Confirmed."))
 
-      let status = try await bootstrap.waitForExit(timeout: .seconds(15))
+      let status = bootstrap.waitForExit(timeout: .seconds(15))
       #expect(status == 0, "bootstrap: \(bootstrap.output)\n\(bootstrap.errorOutput)")
       #expect(bootstrap.output.contains("Locked down: added 4"))
       #expect(try setup.allowed() == Set(Self.later))

@@ -226,12 +226,13 @@ final class CommandProcess: @unchecked Sendable {
   var errorOutput: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
   /// Waits for the process to exit and returns its status, or nil when it still runs after
-  /// `timeout`.
-  func waitForExit(timeout: Duration) async throws -> Int32? {
+  /// `timeout`. Blocks rather than awaits: a suspended test may not get a thread back for
+  /// seconds while other tests hold the cooperative pool, and these waits race a timer.
+  func waitForExit(timeout: Duration) -> Int32? {
     let deadline = ContinuousClock.now + timeout
     while process.isRunning {
       guard ContinuousClock.now < deadline else { return nil }
-      try await Task.sleep(for: .milliseconds(50))
+      Thread.sleep(forTimeInterval: 0.05)
     }
     return process.terminationStatus
   }
@@ -243,13 +244,14 @@ final class CommandProcess: @unchecked Sendable {
   }
 }
 
-/// Polls `condition` until it holds, or throws after `timeout`.
+/// Polls `condition` until it holds, or throws after `timeout`. Blocks, like
+/// `BackgroundProcess.waitForExit`, so that the poll keeps its thread.
 func waitUntil(
   _ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool
-) async throws {
+) throws {
   let deadline = ContinuousClock.now + timeout
   while try !condition() {
     guard ContinuousClock.now < deadline else { throw SetupError("timed out waiting: \(what)") }
-    try await Task.sleep(for: .milliseconds(50))
+    Thread.sleep(forTimeInterval: 0.05)
   }
 }

@@ -18,7 +18,7 @@ struct CommandLockTests {
       let holder = try CommandProcess(
         ["flock", "--no-fork", lock, "sleep", "30"], logPrefix: setup.directory + "/holder")
       defer { holder.stop() }
-      try await waitUntil("flock holds the lock") {
+      try waitUntil("flock holds the lock") {
         try run(["flock", "--nonblock", lock, "true"], check: false).status == 1
       }
 
@@ -32,9 +32,9 @@ struct CommandLockTests {
         setup.commandLine(["sync", "--wait"]), logPrefix: setup.directory + "/waiting")
       defer { waiting.stop() }
       #expect(
-        try await waiting.waitForExit(timeout: .milliseconds(700)) == nil, "--wait must queue")
+        waiting.waitForExit(timeout: .milliseconds(700)) == nil, "--wait must queue")
       holder.stop()
-      let status = try await waiting.waitForExit(timeout: .seconds(15))
+      let status = waiting.waitForExit(timeout: .seconds(15))
       #expect(status == 0, "sync --wait: \(waiting.errorOutput)")
       #expect(try setup.allowed() == ["203.0.113.0/24", "198.51.100.0/24"])
     }

@@ -152,4 +152,27 @@ struct CommandPlanSyncTests {
       try setup.originGuard("plan", "--detailed-exitcode", exits: 0)
     }
   }
+
+  /// A list saved by a Windows editor: CRLF line ends, a byte order mark, a comment.
+  @Test(.enabled(if: KernelTests.enabled))
+  func aFileWithCRLFLineEndsIsReadLineByLine() async throws {
+    try await withCommandSetup { setup in
+      try setup.writeConfig()
+      let text =
+        "\u{FEFF}# edited on Windows\r\n203.0.113.0/24\r\n\r\n2001:db8:1::/48  # office\r\n"
+      try Data(text.utf8).write(to: URL(fileURLWithPath: setup.listPath))
+
+      let plan = try setup.planJSON()
+      let added = (plan["add"] as? [[String: Any]] ?? []).map { change in
+        (
+          change["prefix"] as? String ?? "",
+          (change["provenance"] as? [[String: Any]])?.first?["origin"] as? String ?? ""
+        )
+      }
+      #expect(added.map(\.0) == ["203.0.113.0/24", "2001:db8:1::/48"])
+      #expect(added.map(\.1) == ["file \(setup.listPath) line 2", "file \(setup.listPath) line 4"])
+      try setup.originGuard("sync")
+      #expect(try setup.allowed() == ["203.0.113.0/24", "2001:db8:1::/48"])
+    }
+  }
 }

@@ -13,6 +13,11 @@ struct EntryCollector {
     self.policy = policy
   }
 
+  /// Room for `count` entries: a long list then grows its array once, not 17 times.
+  mutating func reserveCapacity(_ count: Int) {
+    entries.reserveCapacity(count)
+  }
+
   /// Parses `text`. `columnOffset` is added to the parser's column so that errors point into
   /// the line the text was cut from.
   mutating func add(_ text: String, origin: Origin, columnOffset: Int = 0) throws(SourceError) {

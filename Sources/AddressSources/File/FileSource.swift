@@ -43,7 +43,9 @@ public struct FileSource: AddressSource {
     if TextList.looksLikeJSON(text) {
       try Self.collectJSON(data, path: path, into: &collector)
     } else {
-      for line in TextList.lines(of: text) {
+      let lines = TextList.lines(of: text)
+      collector.reserveCapacity(lines.count)
+      for line in lines {
         try collector.add(line.content, origin: .file(path: path, line: line.number))
       }
     }

@@ -26,7 +26,9 @@ enum YAMLComposer {
     var renamed: [String: String] = [:]
     while true {
       do {
-        let root = try Yams.compose(yaml: text)
+        // `.basic`: YAMLScalar types plain scalars itself (YAML 1.2 core schema); Yams'
+        // default resolver would compile its regular expressions with ICU on every start.
+        let root = try Yams.compose(yaml: text, .basic)
         return ComposedDocument(root: root, renamedDuplicateKeys: renamed)
       } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
         let key = duplicates.first ?? ""

@@ -15,8 +15,10 @@ public struct Guards: Sendable {
     let desired = combined.set
     if desired.isEmpty { return [.emptyList] }
     var refusals: [GuardRefusal] = []
-    let prefixes = desired.prefixes
-    for prefix in prefixes {
+    var count = 0
+    // Prefix by prefix without building the list: it runs to 100,000 entries.
+    func check(_ prefix: AnyIPPrefix) {
+      count += 1
       let minimum = prefix.family == .ipv4 ? settings.minPrefixLengthV4 : settings.minPrefixLengthV6
       if prefix.length == 0 {
         refusals.append(
@@ -27,11 +29,13 @@ public struct Guards: Sendable {
             prefix: prefix, minimumLength: minimum, provenance: contributors(prefix, combined)))
       }
     }
-    if prefixes.count < settings.minEntries {
-      refusals.append(.tooFewEntries(count: prefixes.count, minimum: settings.minEntries))
+    for range in desired.v4.ranges { range.forEachPrefix { check(.v4($0)) } }
+    for range in desired.v6.ranges { range.forEachPrefix { check(.v6($0)) } }
+    if count < settings.minEntries {
+      refusals.append(.tooFewEntries(count: count, minimum: settings.minEntries))
     }
-    if prefixes.count > settings.maxEntries {
-      refusals.append(.tooManyEntries(count: prefixes.count, maximum: settings.maxEntries))
+    if count > settings.maxEntries {
+      refusals.append(.tooManyEntries(count: count, maximum: settings.maxEntries))
     }
     return refusals
   }

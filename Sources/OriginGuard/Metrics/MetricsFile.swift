@@ -91,6 +91,6 @@ public struct MetricsFile: Sendable {
     }
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try AtomicFile.makeDirectory(directory) }
-    try AtomicFile.write(Data(registry.emitToBuffer()), to: path, mode: 0o644)
+    try AtomicFile.write(Data(registry.emitToBuffer()), to: path, mode: 0o644, durable: false)
   }
 }

@@ -63,8 +63,11 @@ public struct Planner: Sendable {
     return Plan(
       generation: generation, basis: basis, desired: desired, current: current,
       tableExists: tableExists, drifts: drifts, added: added.prefixes, removed: removed.prefixes,
-      transaction: transaction, sources: ProvenanceIndex(combined),
-      previousSources: removed.isEmpty ? nil : previous.map(ProvenanceIndex.init))
+      transaction: transaction, sources: ProvenanceIndex(combined, covering: added),
+      previousSources: removed.isEmpty
+        ? nil : previous.map { ProvenanceIndex($0, covering: removed) },
+      unchangedCount: desired.v4.intersection(current.v4).prefixCount
+        + desired.v6.intersection(current.v6).prefixCount)
   }
 
   static func currentSet(_ state: TableState?, ruleset: GuardRuleset) -> DualStackSet {

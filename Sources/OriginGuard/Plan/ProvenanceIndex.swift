@@ -10,10 +10,25 @@ public struct ProvenanceIndex: Sendable {
   private let sortedV6: [IPv6Prefix]
 
   public init(_ combined: CombinedSources) {
-    byPrefix = combined.provenance
+    self.init(byPrefix: combined.provenance)
+  }
+
+  /// An index that answers only for prefixes inside `set` (a plan's added or removed
+  /// addresses): listings that do not overlap it are left out, so a plan that changes a few
+  /// prefixes of a long list does not sort the whole list.
+  public init(_ combined: CombinedSources, covering set: DualStackSet) {
+    guard !set.isEmpty else {
+      self.init(byPrefix: [:])
+      return
+    }
+    self.init(byPrefix: combined.provenance(where: { Self.overlaps($0, set) }))
+  }
+
+  private init(byPrefix: [AnyIPPrefix: [Provenance]]) {
+    self.byPrefix = byPrefix
     var v4: [IPv4Prefix] = []
     var v6: [IPv6Prefix] = []
-    for prefix in combined.provenance.keys {
+    for prefix in byPrefix.keys {
       switch prefix {
       case .v4(let p): v4.append(p)
       case .v6(let p): v6.append(p)
@@ -21,6 +36,26 @@ public struct ProvenanceIndex: Sendable {
     }
     sortedV4 = v4.sorted { ($0.network, $0.length) < ($1.network, $1.length) }
     sortedV6 = v6.sorted { ($0.network, $0.length) < ($1.network, $1.length) }
+  }
+
+  private static func overlaps(_ prefix: AnyIPPrefix, _ set: DualStackSet) -> Bool {
+    switch prefix {
+    case .v4(let p): overlaps(p, set.v4)
+    case .v6(let p): overlaps(p, set.v6)
+    }
+  }
+
+  /// Whether any range of `set` meets `prefix`: the first range ending at or after the
+  /// prefix's network must start at or before its last address.
+  private static func overlaps<A: IPAddress>(_ prefix: IPPrefix<A>, _ set: IntervalSet<A>) -> Bool {
+    let ranges = set.ranges
+    var low = 0
+    var high = ranges.count
+    while low < high {
+      let middle = (low + high) / 2
+      if ranges[middle].last < prefix.network { low = middle + 1 } else { high = middle }
+    }
+    return low < ranges.count && ranges[low].first <= prefix.lastAddress
   }
 
   /// Every (source, origin) listing a prefix that overlaps `prefix`, each once, most specific

@@ -35,7 +35,9 @@ public struct Bootstrap: Sendable {
     let previousLists = Self.listFiles(named: previousHeader, in: store)
     try? FileManager.default.removeItem(atPath: store.confirmationPath)
 
-    let report = try await reconciler.cycle(Reconciler.Options(apply: true, force: force))
+    // The preview already named the sources of removed prefixes.
+    let report = try await reconciler.cycle(
+      Reconciler.Options(apply: true, force: force, traceRemovals: false))
     guard report.applied else { return .confirmed(report) }
     if await confirmed() { return .confirmed(report) }
 

@@ -56,7 +56,7 @@ public struct CycleRecorder: Sendable {
     record.runsTotal[result, default: 0] += 1
     do {
       try store.saveRunRecord(record)
-      try metrics?.write(record: record, kernel: kernelFigures())
+      try metrics?.write(record: record, kernel: kernelFigures(after: outcome))
     } catch {
       logger.error("\(error)")
     }
@@ -94,13 +94,20 @@ public struct CycleRecorder: Sendable {
     }
   }
 
-  /// Counts from the kernel, cheaply: the structure and counter without the (slow) elements
-  /// when the saved state tells the set sizes.
-  private func kernelFigures() -> MetricsFile.KernelFigures {
+  /// Counts from the kernel, cheaply: the counter without the (slow) elements. After a
+  /// success the kernel holds the plan's list; otherwise the saved state tells the set sizes.
+  private func kernelFigures(after outcome: Result<CycleReport, CycleError>)
+    -> MetricsFile.KernelFigures
+  {
     var figures = MetricsFile.KernelFigures()
     figures.dropCounter = try? backend.dropCounter(
       table: ruleset.tableName, chain: ruleset.guardChainName)
-    if let header = try? store.loadHeader(), let applied = try? store.loadApplied(header) {
+    let applied: DualStackSet? =
+      switch outcome {
+      case .success(let report): report.plan.desired
+      case .failure: (try? store.loadHeader()).flatMap { $0 }.flatMap { try? store.loadApplied($0) }
+      }
+    if let applied {
       figures.elements = [.ipv4: applied.v4.ranges.count, .ipv6: applied.v6.ranges.count]
       figures.prefixes = [.ipv4: applied.v4.prefixCount, .ipv6: applied.v6.prefixCount]
     }

@@ -15,11 +15,17 @@ public struct Reconciler: Sendable {
     public var force: Bool
     /// Use the last-known-good lists, fetch nothing (boot, before the network is up).
     public var fromCache: Bool
+    /// Name the sources that listed each removed prefix. That means reading the last sync's
+    /// source lists back from the state directory, worth it only when the plan is printed.
+    public var traceRemovals: Bool
 
-    public init(apply: Bool, force: Bool = false, fromCache: Bool = false) {
+    public init(
+      apply: Bool, force: Bool = false, fromCache: Bool = false, traceRemovals: Bool = true
+    ) {
       self.apply = apply
       self.force = force
       self.fromCache = fromCache
+      self.traceRemovals = traceRemovals
     }
   }
 
@@ -62,13 +68,15 @@ public struct Reconciler: Sendable {
     let guards = Guards(settings: configuration.guards)
     var listOverrides: [GuardRefusal] = []
     try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &listOverrides)
+    let desiredList = EncodedSet(combined.set)
 
     let identity = environment.kernelIdentity()
     var retries = 0
     var trustSavedState = true
     while true {
       let plan = try makePlan(
-        combined, header: header, identity: identity, trustSavedState: trustSavedState)
+        combined, desiredList: desiredList, header: header, identity: identity,
+        trustSavedState: trustSavedState, traceRemovals: options.traceRemovals)
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
       var overridden = listOverrides
       try enforce(
@@ -114,7 +122,7 @@ public struct Reconciler: Sendable {
         continue
       }
       try saveState(
-        plan: plan, outcomes: outcomes, generation: generation, identity: identity, header: header)
+        desiredList, outcomes: outcomes, generation: generation, identity: identity)
       var applied = report(applied: !plan.isInSync, generation: generation)
       applied.repairedDrift = repairsDrift(plan, header: header, identity: identity)
       return applied
@@ -224,8 +232,10 @@ public struct Reconciler: Sendable {
   /// Plans against the saved state while the generation shows nobody touched the ruleset
   /// since our last commit, and against a fresh read of the kernel otherwise.
   private func makePlan(
-    _ combined: CombinedSources, header: StateHeader?, identity: String, trustSavedState: Bool
+    _ combined: CombinedSources, desiredList: EncodedSet, header: StateHeader?, identity: String,
+    trustSavedState: Bool, traceRemovals: Bool
   ) throws(CycleError) -> Plan {
+    let previous = traceRemovals ? header : nil
     let planner = Planner(ruleset: ruleset)
     do {
       let generation = try backend.generation()
@@ -236,18 +246,18 @@ public struct Reconciler: Sendable {
         ruleset.table.drifts(from: structure.table).isEmpty
       {
         let applied: DualStackSet
-        if header.applied.checksum == StateStore.checksum(of: combined.set) {
+        if header.applied.checksum == desiredList.checksum {
           applied = combined.set  // nothing changed: no need to read the saved list
         } else if let saved = savedApplied(header) {
           applied = saved
         } else {
-          return try plan(fromKernel: planner, combined, header: header)
+          return try plan(fromKernel: planner, combined, previous: previous)
         }
         return planner.plan(
           desired: combined, savedApplied: applied, generation: generation,
-          previous: applied == combined.set ? nil : previousSources(header))
+          previous: applied == combined.set ? nil : previousSources(previous))
       }
-      return try plan(fromKernel: planner, combined, header: header)
+      return try plan(fromKernel: planner, combined, previous: previous)
     } catch .generationChanged {
       // No read saw one generation from start to end.
       throw .generationKeptChanging(attempts: Self.maxGenerationRetries)
@@ -256,9 +266,10 @@ public struct Reconciler: Sendable {
     }
   }
 
-  private func plan(fromKernel planner: Planner, _ combined: CombinedSources, header: StateHeader?)
-    throws(NetfilterError) -> Plan
-  {
+  /// - Parameter previous: the header whose source lists name removed prefixes' sources.
+  private func plan(
+    fromKernel planner: Planner, _ combined: CombinedSources, previous header: StateHeader?
+  ) throws(NetfilterError) -> Plan {
     // Read the generation before and after: a table read while someone commits may mix states.
     for _ in 0..<Self.maxGenerationRetries {
       let generation = try backend.generation()
@@ -330,8 +341,7 @@ public struct Reconciler: Sendable {
   }
 
   private func saveState(
-    plan: Plan, outcomes: [SourceOutcome], generation: UInt32, identity: String,
-    header: StateHeader?
+    _ applied: EncodedSet, outcomes: [SourceOutcome], generation: UInt32, identity: String
   ) throws(CycleError) {
     let snapshots = outcomes.compactMap { outcome -> SourceSnapshot? in
       switch outcome {
@@ -342,7 +352,7 @@ public struct Reconciler: Sendable {
     }
     do {
       try store.save(
-        applied: plan.desired, sources: snapshots, table: ruleset.tableName, generation: generation,
+        applied: applied, sources: snapshots, table: ruleset.tableName, generation: generation,
         bootID: identity, at: environment.now())
     } catch {
       throw .state(error)

@@ -8,7 +8,15 @@ import Foundation
 /// old content or the new one, never a mix: temp file in the same directory, fsync, rename,
 /// fsync of the directory.
 enum AtomicFile {
-  static func write(_ data: Data, to path: String, mode: mode_t = 0o600) throws(StateError) {
+  /// - Parameter durable: false skips both fsyncs, for files rewritten after every cycle
+  ///   whose loss in a power cut costs nothing (the run record, metrics): the rename still
+  ///   keeps readers from seeing half a file, and a sync no longer waits for the disk twice
+  ///   more per file.
+  static func write(
+    _ data: some ContiguousBytes, to path: String, mode: mode_t = 0o600, durable: Bool = true
+  )
+    throws(StateError)
+  {
     let directory = (path as NSString).deletingLastPathComponent
     let temporary = "\(path).tmp-\(getpid())"
     let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
@@ -26,7 +34,7 @@ enum AtomicFile {
       return true
     }
     let writeErrno = errno
-    ok = ok && fchmod(fd, mode) == 0 && fsync(fd) == 0
+    ok = ok && fchmod(fd, mode) == 0 && (!durable || fsync(fd) == 0)
     close(fd)
     guard ok else {
       unlink(temporary)
@@ -37,7 +45,7 @@ enum AtomicFile {
       unlink(temporary)
       throw .io(operation: "rename \(temporary) to \(path)", errno: renameErrno)
     }
-    syncDirectory(directory)
+    if durable { syncDirectory(directory) }
   }
 
   /// Makes a rename durable.

@@ -4,56 +4,129 @@ import Foundation
 
 /// Text forms of the lists kept in the state directory: one prefix per line for the applied
 /// list; `prefix<TAB>origin` per line for a source's entries, so provenance survives a restart.
+///
+/// Lists run to 100,000 lines and are written or read on every sync, so both directions work
+/// on bytes rather than on `String`s and `Character`s.
 enum ListFileCodec {
-  static func encode(_ set: DualStackSet) -> Data {
-    var text = ""
-    text.reserveCapacity((set.v4.ranges.count + set.v6.ranges.count) * 20)
-    for prefix in set.v4.prefixes { text += prefix.description + "\n" }
-    for prefix in set.v6.prefixes { text += prefix.description + "\n" }
-    return Data(text.utf8)
+  static func encode(_ set: DualStackSet) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity((set.v4.ranges.count + set.v6.ranges.count) * 20)
+    for range in set.v4.ranges {
+      range.forEachPrefix {
+        append($0, to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+      }
+    }
+    for range in set.v6.ranges {
+      range.forEachPrefix {
+        append($0, to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+      }
+    }
+    return bytes
   }
 
   static func decodeSet(_ data: Data, path: String) throws(StateError) -> DualStackSet {
-    var prefixes: [AnyIPPrefix] = []
-    for line in lines(of: data) {
-      do {
-        prefixes.append(try PrefixParser.parse(line).prefix)
+    var v4: [IPv4Prefix] = []
+    var v6: [IPv6Prefix] = []
+    let failure: String? = forEachLine(of: data) { line in
+      if let prefix = PrefixParser.canonicalIPv4(line) {
+        v4.append(prefix)
+        return nil
+      }
+      do throws(AddressParseError) {
+        switch try PrefixParser.parse(String(decoding: line, as: UTF8.self)).prefix {
+        case .v4(let prefix): v4.append(prefix)
+        case .v6(let prefix): v6.append(prefix)
+        }
+        return nil
       } catch {
-        throw .corrupt(path: path, reason: error.description)
+        return error.description
       }
     }
-    return DualStackSet(prefixes: prefixes)
+    if let failure { throw .corrupt(path: path, reason: failure) }
+    return DualStackSet(v4: IPv4Set(prefixes: v4), v6: IPv6Set(prefixes: v6))
   }
 
-  static func encode(_ entries: [SourceEntry]) -> Data {
-    var text = ""
-    for entry in entries { text += "\(entry.prefix)\t\(encode(entry.origin))\n" }
-    return Data(text.utf8)
+  static func encode(_ entries: [SourceEntry]) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(entries.count * 64)
+    for entry in entries {
+      switch entry.prefix {
+      case .v4(let prefix): append(prefix, to: &bytes)
+      case .v6(let prefix): append(prefix, to: &bytes)
+      }
+      bytes.append(UInt8(ascii: "\t"))
+      append(entry.origin, to: &bytes)
+      bytes.append(UInt8(ascii: "\n"))
+    }
+    return bytes
   }
 
   static func decodeEntries(_ data: Data, path: String) throws(StateError) -> [SourceEntry] {
     var entries: [SourceEntry] = []
-    for line in lines(of: data) {
-      let fields = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-      guard fields.count == 2, let prefix = try? PrefixParser.parse(String(fields[0])).prefix,
-        let origin = decodeOrigin(fields[1])
-      else { throw .corrupt(path: path, reason: "unreadable line \(String(reflecting: line))") }
+    let failure: String? = forEachLine(of: data) { line in
+      guard let tab = line.firstIndex(of: UInt8(ascii: "\t")) else {
+        return "unreadable line \(String(reflecting: String(decoding: line, as: UTF8.self)))"
+      }
+      let prefixBytes = UnsafeBufferPointer(rebasing: line[..<tab])
+      let originText = String(
+        decoding: UnsafeBufferPointer(rebasing: line[(tab + 1)...]), as: UTF8.self)
+      let prefix: AnyIPPrefix? =
+        PrefixParser.canonicalIPv4(prefixBytes).map(AnyIPPrefix.v4)
+        ?? (try? PrefixParser.parse(String(decoding: prefixBytes, as: UTF8.self)).prefix)
+      guard let prefix, let origin = decodeOrigin(Substring(originText)) else {
+        return "unreadable line \(String(reflecting: String(decoding: line, as: UTF8.self)))"
+      }
       entries.append(SourceEntry(prefix: prefix, origin: origin))
+      return nil
     }
+    if let failure { throw .corrupt(path: path, reason: failure) }
     return entries
   }
 
-  private static func lines(of data: Data) -> [String] {
-    String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+  /// Calls `body` with every non-empty line; stops at the first line it returns a problem for.
+  private static func forEachLine(
+    of data: Data, _ body: (UnsafeBufferPointer<UInt8>) -> String?
+  ) -> String? {
+    data.withUnsafeBytes { raw -> String? in
+      let bytes = raw.bindMemory(to: UInt8.self)
+      var start = 0
+      while start < bytes.count {
+        var end = start
+        while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        if end > start, let problem = body(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+          return problem
+        }
+        start = end + 1
+      }
+      return nil
+    }
   }
 
-  private static func encode(_ origin: Origin) -> String {
+  private static func append<A: IPAddress>(_ prefix: IPPrefix<A>, to bytes: inout [UInt8]) {
+    prefix.network.appendText(to: &bytes)
+    bytes.append(UInt8(ascii: "/"))
+    appendDecimal(prefix.length, to: &bytes)
+  }
+
+  private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+    if value >= 10 { appendDecimal(value / 10, to: &bytes) }
+    bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
+  }
+
+  private static func append(_ origin: Origin, to bytes: inout [UInt8]) {
     switch origin {
-    case .configuration: "config"
-    case .file(let path, let line): "file\t\(line)\t\(path)"
-    case .url(let url, let line): "url\t\(line.map(String.init) ?? "-")\t\(url)"
-    case .cdnDomain(let domain): "domain\t\(domain)"
-    case .esaSite(let site, let list): "esa\t\(list)\t\(site)"
+    case .configuration: bytes.append(contentsOf: "config".utf8)
+    case .file(let path, let line):
+      bytes.append(contentsOf: "file\t".utf8)
+      appendDecimal(line, to: &bytes)
+      bytes.append(UInt8(ascii: "\t"))
+      bytes.append(contentsOf: path.utf8)
+    case .url(let url, let line):
+      bytes.append(contentsOf: "url\t\(line.map(String.init) ?? "-")\t\(url)".utf8)
+    case .cdnDomain(let domain): bytes.append(contentsOf: "domain\t\(domain)".utf8)
+    case .esaSite(let site, let list): bytes.append(contentsOf: "esa\t\(list)\t\(site)".utf8)
     }
   }
 

@@ -72,7 +72,7 @@ extension StateStore {
   public func saveRunRecord(_ record: RunRecord) throws(StateError) {
     try prepare()
     do {
-      try AtomicFile.write(try Self.encoder.encode(record), to: lastRunPath)
+      try AtomicFile.write(try Self.encoder.encode(record), to: lastRunPath, durable: false)
     } catch let error as StateError {
       throw error
     } catch {

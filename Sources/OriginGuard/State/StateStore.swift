@@ -69,22 +69,39 @@ public struct StateStore: Sendable {
 
   /// The checksum `applied.checksum` would get for `set`: equal sets, equal checksums.
   public static func checksum(of set: DualStackSet) -> String {
-    checksum(ListFileCodec.encode(set))
+    EncodedSet(set).checksum
   }
 
-  static func checksum(_ data: Data) -> String {
-    "sha256:" + SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  static func checksum(_ data: some DataProtocol) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var text: [UInt8] = Array("sha256:".utf8)
+    for byte in SHA256.hash(data: data) {
+      text.append(digits[Int(byte >> 4)])
+      text.append(digits[Int(byte & 0x0F)])
+    }
+    return String(decoding: text, as: UTF8.self)
+  }
+
+  /// Records a successful sync of a list not yet encoded.
+  public func save(
+    applied: DualStackSet, sources: [SourceSnapshot], table: String, generation: UInt32,
+    bootID: String, at date: Date
+  ) throws(StateError) {
+    try save(
+      applied: EncodedSet(applied), sources: sources, table: table, generation: generation,
+      bootID: bootID, at: date)
   }
 
   /// Records a successful sync: the applied list, each source's list, the generation after the
   /// commit and the boot it happened in.
   public func save(
-    applied: DualStackSet, sources: [SourceSnapshot], table: String, generation: UInt32,
+    applied: EncodedSet, sources: [SourceSnapshot], table: String, generation: UInt32,
     bootID: String, at date: Date
   ) throws(StateError) {
     try prepare()
     let previous = try? loadHeader()
-    let appliedList = try writeList(ListFileCodec.encode(applied), count: applied.prefixCount)
+    let appliedList = try writeList(
+      applied.data, checksum: applied.checksum, count: applied.set.prefixCount)
     var records: [String: StateHeader.SourceRecord] = [:]
     for snapshot in sources {
       let list: StateHeader.ListFile
@@ -95,7 +112,7 @@ public struct StateStore: Sendable {
         list = old.list  // unchanged and intact: keep the file, skip re-encoding a large list
       } else {
         let data = ListFileCodec.encode(snapshot.entries)
-        list = try writeList(data, count: snapshot.entries.count)
+        list = try writeList(data, checksum: Self.checksum(data), count: snapshot.entries.count)
       }
       records[snapshot.name] = StateHeader.SourceRecord(
         kind: snapshot.kind, fetchedAt: snapshot.fetchedAt, version: snapshot.version,
@@ -150,8 +167,9 @@ public struct StateStore: Sendable {
     try AtomicFile.write(data, to: headerPath)
   }
 
-  private func writeList(_ data: Data, count: Int) throws(StateError) -> StateHeader.ListFile {
-    let checksum = Self.checksum(data)
+  private func writeList(_ data: [UInt8], checksum: String, count: Int) throws(StateError)
+    -> StateHeader.ListFile
+  {
     let file = String(checksum.dropFirst("sha256:".count)) + ".txt"
     let path = listsDirectory + "/" + file
     if FileManager.default.contents(atPath: path).map(Self.checksum) != checksum {

@@ -33,7 +33,8 @@ struct SyncCommand: AsyncParsableCommand {
   func run() async throws {
     let context = try CommandContext.make(global)
     let report = try await context.runCycle(
-      Reconciler.Options(apply: true, force: force, fromCache: fromCache), wait: wait)
+      Reconciler.Options(apply: true, force: force, fromCache: fromCache, traceRemovals: verbose),
+      wait: wait)
     if verbose {
       Console.print(PlanRenderer.text(report, table: context.configuration.ruleset.tableName))
     } else {

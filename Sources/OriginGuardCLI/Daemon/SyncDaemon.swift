@@ -58,7 +58,8 @@ struct SyncDaemon: Service {
       do throws(CycleError) {
         let lock = try context.reconciler.lock(wait: true)
         defer { withExtendedLifetime(lock) {} }
-        return .success(try await context.reconciler.cycle(Reconciler.Options(apply: true)))
+        let options = Reconciler.Options(apply: true, traceRemovals: false)
+        return .success(try await context.reconciler.cycle(options))
       } catch {
         return .failure(error)
       }
