@@ -30,7 +30,16 @@ struct RunCommand: AsyncParsableCommand {
     let context = try CommandContext.make(global)
     let daemon = SyncDaemon(initial: context, configPath: global.config, maxCycles: cycles)
     let group = ServiceGroup(
-      services: [daemon], gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger)
+      configuration: ServiceGroupConfiguration(
+        services: [
+          // `--cycles` ends the daemon on purpose: shut the group down cleanly (exit 0). The
+          // name stands in for the service's description in logs and errors, which would
+          // otherwise print the whole context, environment variables included.
+          .init(
+            service: daemon, successTerminationBehavior: .gracefullyShutdownGroup,
+            serviceName: "origin-guard sync daemon")
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint], logger: context.logger))
     try await group.run()
   }
 }
