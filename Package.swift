@@ -67,6 +67,25 @@ let package = Package(
     .executableTarget(name: "AddressSetBench", dependencies: ["AddressSet"], path: "Benchmarks/AddressSetBench"),
     // Benchmarks of the kernel layer against `nft -f`, run by scripts/bench-kernel (release build, root).
     .executableTarget(name: "KernelBench", dependencies: ["Netfilter", "AddressSet"], path: "Benchmarks/KernelBench"),
+    // Fuzz targets (Fuzz/), run by scripts/fuzz: under libFuzzer when built with
+    // `-sanitize=fuzzer -DLIBFUZZER` (scripts/fuzz --libfuzzer), otherwise with their own
+    // random-mutation driver, so that ordinary builds and CI run them too.
+    .target(name: "FuzzSupport", path: "Fuzz/Support"),
+    .executableTarget(
+      name: "FuzzAddressParser", dependencies: ["FuzzSupport", "AddressSet"], path: "Fuzz/AddressParser"),
+    .executableTarget(
+      name: "FuzzConfiguration", dependencies: ["FuzzSupport", "OriginGuard"], path: "Fuzz/Configuration"),
+    .executableTarget(
+      name: "FuzzListParsers", dependencies: ["FuzzSupport", "AddressSources"], path: "Fuzz/ListParsers"),
+    .executableTarget(
+      name: "FuzzSourceAnswers",
+      dependencies: [
+        "FuzzSupport", "OriginGuard", "AddressSources", .product(name: "Logging", package: "swift-log"),
+      ],
+      path: "Fuzz/SourceAnswers"),
+    .executableTarget(
+      name: "FuzzNetlinkDump", dependencies: ["FuzzSupport", "Netfilter", "CNetfilter", "AddressSet"],
+      path: "Fuzz/NetlinkDump", exclude: ["capture-seeds"]),
     .target(name: "TestSupport", dependencies: ["Netfilter"], path: "Tests/TestSupport"),
     .testTarget(
       name: "AddressSetTests",

@@ -181,7 +181,15 @@ final class ReliabilityProcess: @unchecked Sendable {
   }
 
   var pid: Int32 { process.processIdentifier }
-  var isRunning: Bool { process.isRunning }
+
+  /// From /proc rather than `Process.isRunning`, which was seen false for a process still
+  /// running while many tests started processes at once.
+  var isRunning: Bool {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
+      return false
+    }
+    return !status.contains("State:\tZ") && !status.contains("State:\tX")
+  }
 
   /// Sends `signal` and waits for the process to end; returns its termination status.
   @discardableResult

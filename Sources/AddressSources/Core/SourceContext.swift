@@ -69,3 +69,12 @@ public struct SourceContext: Sendable {
     self.fetchStore = fetchStore
   }
 }
+
+// Values include secrets (ALIBABA_CLOUD_ACCESS_KEY_SECRET, security tokens): whatever prints a
+// value holding the environment (a log of a service, an error) shows the names only.
+extension ProcessEnvironment: CustomStringConvertible, CustomDebugStringConvertible {
+  public var description: String {
+    "ProcessEnvironment(\(variables.keys.sorted().joined(separator: ", ")); values hidden)"
+  }
+  public var debugDescription: String { description }
+}

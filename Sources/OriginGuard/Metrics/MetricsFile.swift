@@ -23,13 +23,18 @@ public struct MetricsFile: Sendable {
 
   public func write(record: RunRecord, kernel: KernelFigures) throws(StateError) {
     let registry = PrometheusCollectorRegistry()
+    // The unit is already part of each name (`_seconds`, `_total`).
+    func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+      MetricNameDescriptor(
+        namespace: "origin_guard", metricName: name, unitName: "", helpText: help)
+    }
     func gauge(_ name: String, _ help: String, _ value: Double?, labels: [(String, String)] = []) {
       guard let value else { return }
-      registry.makeGauge(name: "origin_guard_" + name, labels: labels, help: help).set(value)
+      registry.makeGauge(descriptor: descriptor(name, help), labels: labels).set(value)
     }
     // Cumulative figures kept in the run record (or the kernel's counter): Prometheus counters.
     func counter(_ name: String, _ help: String, _ value: UInt64, labels: [(String, String)] = []) {
-      registry.makeCounter(name: "origin_guard_" + name, labels: labels, help: help).increment(
+      registry.makeCounter(descriptor: descriptor(name, help), labels: labels).increment(
         by: Int64(clamping: value))
     }
     gauge(

@@ -74,9 +74,20 @@ public struct Reconciler: Sendable {
     var retries = 0
     var trustSavedState = true
     while true {
-      let plan = try makePlan(
-        combined, desiredList: desiredList, header: header, identity: identity,
-        trustSavedState: trustSavedState, traceRemovals: options.traceRemovals)
+      let plan: Plan
+      do {
+        plan = try makePlan(
+          combined, desiredList: desiredList, header: header, identity: identity,
+          trustSavedState: trustSavedState, traceRemovals: options.traceRemovals)
+      } catch .kernel(.generationChanged) {
+        // Someone committed while we read the kernel: read again, as after a refused commit.
+        retries += 1
+        logger.notice(
+          "the ruleset changed while reading it; re-reading", metadata: ["attempt": "\(retries)"])
+        if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+        try await pauseBeforeRetry(retries)
+        continue
+      }
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
       var overridden = listOverrides
       try enforce(
@@ -99,6 +110,7 @@ public struct Reconciler: Sendable {
         logger.notice(
           "the ruleset changed while planning; re-reading", metadata: ["attempt": "\(retries)"])
         if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+        try await pauseBeforeRetry(retries)
         continue
       } catch let error
         where error.isElementMismatch && plan.basis == .savedState && trustSavedState
@@ -134,12 +146,24 @@ public struct Reconciler: Sendable {
   /// with the ruleset), or the sets' elements. Creating the table the first time is not.
   private func repairsDrift(_ plan: Plan, header: StateHeader?, identity: String) -> Bool {
     guard !plan.isInSync else { return false }
-    let installedByUs = header.map { $0.bootID == identity && $0.table == ruleset.tableName } ?? false
+    let installedByUs =
+      header.map { $0.bootID == identity && $0.table == ruleset.tableName } ?? false
     if !plan.drifts.isEmpty { return plan.tableExists || installedByUs }
     guard installedByUs, plan.basis == .kernel, let header,
       let applied = try? store.loadApplied(header)
     else { return false }
     return plan.current != applied
+  }
+
+  /// Another program is committing: let it finish a burst before reading again (immediate
+  /// retries meet the same burst). 50–100 ms, doubling: at most 1.5 s over all retries.
+  private func pauseBeforeRetry(_ attempt: Int) async throws(CycleError) {
+    let base = 50 << (attempt - 1)
+    do {
+      try await Task.sleep(for: .milliseconds(Int.random(in: base...(2 * base))))
+    } catch {
+      throw .cancelled
+    }
   }
 
   /// Fetches every source (or reads the last-known-good lists), as a cycle does, without
@@ -258,9 +282,6 @@ public struct Reconciler: Sendable {
           previous: applied == combined.set ? nil : previousSources(previous))
       }
       return try plan(fromKernel: planner, combined, previous: previous)
-    } catch .generationChanged {
-      // No read saw one generation from start to end.
-      throw .generationKeptChanging(attempts: Self.maxGenerationRetries)
     } catch {
       throw .kernel(error)
     }
@@ -322,12 +343,23 @@ public struct Reconciler: Sendable {
   private func verify(_ plan: Plan) throws(CycleError) {
     guard !plan.isInSync else { return }
     let rangeCount = plan.desired.v4.ranges.count + plan.desired.v6.ranges.count
-    let state: TableState?
-    do {
-      state = try backend.readTable(
-        named: ruleset.tableName, withElements: rangeCount <= Self.verifyElementsLimit)
-    } catch {
-      throw .kernel(error)
+    var readBack: TableState??
+    for _ in 0..<Self.maxGenerationRetries where readBack == nil {
+      do throws(NetfilterError) {
+        readBack = .some(
+          try backend.readTable(
+            named: ruleset.tableName, withElements: rangeCount <= Self.verifyElementsLimit))
+      } catch .generationChanged {
+        continue
+      } catch {
+        throw .kernel(error)
+      }
+    }
+    guard let state = readBack else {
+      // The kernel acknowledged the batch; others keep committing, so no consistent read-back
+      // is possible now. Failing here would leave the applied list unrecorded.
+      logger.warning("applied, but the ruleset kept changing while reading it back to verify")
+      return
     }
     switch ruleset.compare(state, desired: plan.desired) {
     case .inSync: return
