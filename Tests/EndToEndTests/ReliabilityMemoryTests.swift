@@ -19,29 +19,35 @@ struct ReliabilityMemoryTests {
       extra: "interval: 1s\njitter: 0s\nguards:\n  max_shrink_percent: 100")
   }
 
-  static func residentKilobytes(_ pid: Int32) -> Int? {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-    else { return nil }
-    return Int(line.split(separator: " ").dropFirst().first ?? "")
-  }
+  /// A shell loop, not the test's own task, flips the list and samples VmRSS once a second:
+  /// on a loaded 2-core machine the test's task may not be scheduled for the whole run.
+  static let sampler = """
+    pid=$1 dir=$2 n=0
+    while status=$(cat /proc/$pid/status 2>/dev/null) && ! printf '%s\\n' "$status" | grep -q '^State:.*[ZX]'; do
+      printf '%s\\n' "$status" | awk '/^VmRSS:/ { print $2 }' >>"$dir/rss.txt"
+      n=$((n + 1))
+      if [ $((n % 2)) -eq 0 ]; then list=a; else list=b; fi
+      cp "$dir/$list.txt" "$dir/next.txt" && mv "$dir/next.txt" "$dir/allow.txt"
+      sleep 1
+    done
+    """
 
   @Test func residentMemoryStaysFlatOverManyCycles() async throws {
     let cycles = ReliabilityRuns.count(short: 20, long: 2000)
     let lists = LargeLists(count: ReliabilityRuns.count(short: 2_000, long: 10_000))
     try await GuardSandbox.with { sandbox in
       try prepare(sandbox, lists)
+      try sandbox.write("a.txt", lists.a.text)
+      try sandbox.write("b.txt", lists.b.text)
       let log = sandbox.directory + "/run.log"
       let daemon = try sandbox.startOriginGuard(["run", "--cycles", "\(cycles)"], output: log)
-      var samples: [Int] = []
-      var current = lists.a
-      while daemon.isRunning {
-        try await Task.sleep(for: .milliseconds(1000))
-        current = lists.other(than: current)
-        try sandbox.write("allow.txt", current.text)
-        if let rss = Self.residentKilobytes(daemon.pid) { samples.append(rss) }
-      }
-      #expect(daemon.wait() == 0)
+      let sampler = try ReliabilityProcess(
+        ["sh", "-c", Self.sampler, "sampler", "\(daemon.pid)", sandbox.directory])
+      let status = daemon.wait()
+      _ = sampler.wait()
+      #expect(status == 0)
+      let samples = try String(contentsOfFile: sandbox.directory + "/rss.txt", encoding: .utf8)
+        .split(separator: "\n").compactMap { Int($0) }
       let output = try String(contentsOfFile: log, encoding: .utf8)
       let completed = output.components(separatedBy: "sync: added").count - 1
       #expect(completed == cycles, "\(output.suffix(2000))")
