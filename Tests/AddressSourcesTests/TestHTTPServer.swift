@@ -82,21 +82,30 @@ func withTestServer<T: Sendable>(
       }
     }
   let port = server.channel.localAddress!.port!
-  return try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask {
-      try await withThrowingDiscardingTaskGroup { connections in
-        try await server.executeThenClose { inbound in
-          for try await connection in inbound {
-            connections.addTask {
-              try? await serve(connection, handler: handler, log: log)
-            }
+  // Shutting down: close the listening socket first, so that every connection it accepted is
+  // still handed out and closed properly (a connection dropped unconsumed traps in NIO), then
+  // end the connections clients keep alive.
+  let accepting = Task {
+    await withDiscardingTaskGroup { connections in
+      try? await server.executeThenClose { inbound in
+        for try await connection in inbound {
+          connections.addTask {
+            try? await serve(connection, handler: handler, log: log)
           }
         }
       }
+      connections.cancelAll()
     }
-    defer { group.cancelAll() }
-    return try await body("http://127.0.0.1:\(port)", log)
   }
+  let result: Result<T, any Error>
+  do {
+    result = .success(try await body("http://127.0.0.1:\(port)", log))
+  } catch {
+    result = .failure(error)
+  }
+  try? await server.channel.close()
+  await accepting.value
+  return try result.get()
 }
 
 private func serve(

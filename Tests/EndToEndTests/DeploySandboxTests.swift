@@ -49,10 +49,16 @@ struct DeploySandboxTests {
   func sandboxed(
     _ namespace: ThrowawayNamespace, scratch: String, serve: Bool, _ arguments: [String]
   ) throws -> CommandResult {
-    try namespace.run(
+    // A copy beside the configuration: the build directory may be under /tmp (a clone in
+    // /tmp, as CI makes), which the sandbox hides behind an empty /tmp.
+    let binary = "\(scratch)/origin-guard"
+    if !FileManager.default.fileExists(atPath: binary) {
+      try FileManager.default.copyItem(atPath: OriginGuardBinary.path, toPath: binary)
+    }
+    return try namespace.run(
       [
         "unshare", "--mount", "--propagation", "private", "bash", "-c", Self.harness, "harness",
-        scratch, serve ? "yes" : "no", OriginGuardBinary.path,
+        scratch, serve ? "yes" : "no", binary,
       ] + arguments + ["-c", "\(scratch)/config.yaml"],
       check: false)
   }
