@@ -392,13 +392,14 @@ extension RetryPolicy {
   }
 
   @Test func connectionRefusedIsAConnectionFailure() async throws {
-    // A port nothing listens on: bind a server, note its port, let it close. AsyncHTTPClient
-    // keeps retrying a refused connection until the connect timeout, so keep that short.
-    let closedPort = try await withTestServer({ _ in .text("") }) { base, _ in base }
-    let source = source(
-      closedPort, ["www.example.com"], retry: RetryPolicy(maxAttempts: 1),
-      http: HTTPOptions(connectTimeout: .milliseconds(300)))
-    let error = await expectSourceError { () async throws(SourceError) in try await source.fetch() }
+    // AsyncHTTPClient keeps retrying a refused connection until the connect timeout, so keep
+    // that short.
+    let error = try await withRefusingPort { refusing in
+      let source = source(
+        refusing, ["www.example.com"], retry: RetryPolicy(maxAttempts: 1),
+        http: HTTPOptions(connectTimeout: .milliseconds(300)))
+      return await expectSourceError { () async throws(SourceError) in try await source.fetch() }
+    }
     guard case .connectionFailed = error else {
       Issue.record("unexpected \(String(describing: error))")
       return

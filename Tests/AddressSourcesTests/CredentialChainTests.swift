@@ -342,18 +342,19 @@ import Testing
       return
     }
     #expect(tried.last == "ECS RAM role: no RAM role attached to this instance")
-    let closed = try await withTestServer({ _ in .text("") }) { base, _ in base }
-    guard case .notFound(let unreachable) = await failure(chain(metadata: closed)) else {
-      Issue.record("expected notFound")
-      return
-    }
-    #expect(unreachable.last?.contains("unreachable") == true)
-    guard
-      case .notFound = await failure(
-        chain(variables: ["ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"], metadata: closed))
-    else {
-      Issue.record("expected notFound")
-      return
+    try await withRefusingPort { closed in
+      guard case .notFound(let unreachable) = await failure(chain(metadata: closed)) else {
+        Issue.record("expected notFound")
+        return
+      }
+      #expect(unreachable.last?.contains("unreachable") == true)
+      guard
+        case .notFound = await failure(
+          chain(variables: ["ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"], metadata: closed))
+      else {
+        Issue.record("expected notFound")
+        return
+      }
     }
   }
 

@@ -168,3 +168,27 @@ private func write(
     try await outbound.write(.end(nil))
   }
 }
+
+/// `http://127.0.0.1:<port>` where connections are refused, for as long as `body` runs: a TCP
+/// socket bound to the port but never listening. A server that was closed is not enough: a
+/// test running in parallel may be handed the same ephemeral port.
+func withRefusingPort<T>(_ body: (_ baseURL: String) async throws -> T) async throws -> T {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  address.sin_port = 0
+  let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+  }
+  guard bound == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+  var actual = sockaddr_in()
+  var actualLength = length
+  _ = withUnsafeMutablePointer(to: &actual) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+  }
+  return try await body("http://127.0.0.1:\(UInt16(bigEndian: actual.sin_port))")
+}
