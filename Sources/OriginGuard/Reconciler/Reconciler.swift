@@ -81,11 +81,7 @@ public struct Reconciler: Sendable {
           trustSavedState: trustSavedState, traceRemovals: options.traceRemovals)
       } catch .kernel(.generationChanged) {
         // Someone committed while we read the kernel: read again, as after a refused commit.
-        retries += 1
-        logger.notice(
-          "the ruleset changed while reading it; re-reading", metadata: ["attempt": "\(retries)"])
-        if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
-        try await pauseBeforeRetry(retries)
+        try await prepareRetry(&retries, after: "reading it")
         continue
       }
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
@@ -106,11 +102,7 @@ public struct Reconciler: Sendable {
       do throws(NetfilterError) {
         generation = try backend.apply(plan.transaction, expectedGeneration: plan.generation)
       } catch .generationChanged {
-        retries += 1
-        logger.notice(
-          "the ruleset changed while planning; re-reading", metadata: ["attempt": "\(retries)"])
-        if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
-        try await pauseBeforeRetry(retries)
+        try await prepareRetry(&retries, after: "planning")
         continue
       } catch let error
         where error.isElementMismatch && plan.basis == .savedState && trustSavedState
@@ -155,10 +147,15 @@ public struct Reconciler: Sendable {
     return plan.current != applied
   }
 
-  /// Another program is committing: let it finish a burst before reading again (immediate
+  /// Counts a generation conflict and gives up after `maxGenerationRetries` retries. Otherwise
+  /// another program is committing: let it finish a burst before reading again (immediate
   /// retries meet the same burst). 50–100 ms, doubling: at most 1.5 s over all retries.
-  private func pauseBeforeRetry(_ attempt: Int) async throws(CycleError) {
-    let base = 50 << (attempt - 1)
+  private func prepareRetry(_ retries: inout Int, after step: String) async throws(CycleError) {
+    retries += 1
+    logger.notice(
+      "the ruleset changed while \(step); re-reading", metadata: ["attempt": "\(retries)"])
+    if retries > Self.maxGenerationRetries { throw .generationKeptChanging(attempts: retries) }
+    let base = 50 << (retries - 1)
     do {
       try await Task.sleep(for: .milliseconds(Int.random(in: base...(2 * base))))
     } catch {
