@@ -14,15 +14,11 @@ struct OriginGuardCommand: AsyncParsableCommand {
       Exit codes:
       \(ExitCodeHelp.table)
       """,
-    version: OriginGuardVersion.current,
+    version: OriginGuardVersion.description,
     subcommands: [
       PlanCommand.self, SyncCommand.self, BootstrapCommand.self, ConfirmCommand.self,
       RunCommand.self, StatusCommand.self, CheckCommand.self, ExportCommand.self,
       TeardownCommand.self, ValidateCommand.self,
     ]
   )
-}
-
-enum OriginGuardVersion {
-  static let current = "0.1.0"
 }
