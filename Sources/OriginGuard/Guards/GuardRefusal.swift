@@ -7,8 +7,11 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
   case emptyList
   case tooFewEntries(count: Int, minimum: Int)
   case tooManyEntries(count: Int, maximum: Int)
-  /// Applying would remove more than `max_shrink_percent` of a family's addresses.
-  case shrinksTooMuch(family: AddressFamily, removedPercent: Double, maximumPercent: Double)
+  /// Applying would remove more than `max_shrink_percent` of a family's addresses, counted in
+  /// what origin-guard last applied (or, without a saved state of ours, in the kernel).
+  case shrinksTooMuch(
+    family: AddressFamily, removedPercent: Double, maximumPercent: Double,
+    baseline: ShrinkBaseline)
   /// A merged prefix broader than `min_prefix_length_v4/v6`.
   case prefixTooBroad(prefix: AnyIPPrefix, minimumLength: Int, provenance: [Provenance])
   /// `0.0.0.0/0` or `::/0`: an allow-list that allows everyone.
@@ -43,8 +46,10 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
       "the merged list has \(count) prefixes, fewer than min_entries (\(minimum)); use --force if this is expected"
     case .tooManyEntries(let count, let maximum):
       "the merged list has \(count) prefixes, more than max_entries (\(maximum)); use --force if this is expected"
-    case .shrinksTooMuch(let family, let removed, let maximum):
-      "applying would remove \(Self.percent(removed)) of the \(family) addresses in the kernel, more than max_shrink_percent (\(Self.percent(maximum))); use --force if this is expected"
+    case .shrinksTooMuch(let family, let removed, let maximum, .lastApplied):
+      "applying would remove \(Self.percent(removed)) of the \(family) addresses origin-guard last applied, more than max_shrink_percent (\(Self.percent(maximum))); use --force if this is expected"
+    case .shrinksTooMuch(let family, let removed, let maximum, .kernel):
+      "applying would remove \(Self.percent(removed)) of the \(family) addresses in the kernel, more than max_shrink_percent (\(Self.percent(maximum))); origin-guard has no saved state of its own for this table in this boot, so it counts them all as ours; use --force if this is expected"
     case .prefixTooBroad(let prefix, let minimum, let provenance):
       "\(prefix) is broader than /\(minimum), too broad for a CDN node\(Self.from(provenance)); fix the source or lower min_prefix_length_\(prefix.family == .ipv4 ? "v4" : "v6")"
     case .allowsEverything(let prefix, let provenance):
