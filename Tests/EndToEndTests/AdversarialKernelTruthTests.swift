@@ -28,6 +28,10 @@ struct AdversarialKernelTruthTests {
       let check = try setup.originGuard("check", "10.1.2.3").output
       #expect(check.contains("by the kernel only"), "\(check)")
       #expect(check.contains("Someone else added that element"), "\(check)")
+      let status = try setup.originGuard("status").output
+      #expect(
+        status.contains("NO — someone changed the set: 1 prefix nobody applied (10.0.0.0/8)"),
+        "\(status)")
       let json = try parseObject(setup.originGuard("check", "10.1.2.3", "--json").output)
       #expect(json["foreign"] as? Bool == true)
       #expect(json["applied_by_origin_guard"] as? Bool == false)

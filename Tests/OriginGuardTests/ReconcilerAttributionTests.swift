@@ -48,6 +48,24 @@ struct ReconcilerAttributionTests {
     #expect(next.plan.isInSync)
   }
 
+  @Test func statusNamesTheAddressesSomeoneElseChanged() async throws {
+    let h = try await synced()
+    h.fake.simulateForeignElement(v4Range("10.0.0.0/8"), set: "allowed_v4", table: "origin_guard")
+    var removal = Transaction()
+    removal.removeElements([v6Range("2001:db8::/48")], set: "allowed_v6", table: "origin_guard")
+    try h.fake.apply(removal, expectedGeneration: nil)
+
+    let snapshot = try KernelSnapshot.read(
+      ruleset: h.ruleset, backend: h.fake, store: h.store, identity: testIdentity)
+    let foreign = try #require(snapshot.foreignAddresses)
+    #expect(foreign.unapplied == [prefix("10.0.0.0/8")])
+    #expect(foreign.removed == [prefix("2001:db8::/48")])
+    // In another boot the saved state says nothing about this kernel.
+    let elsewhere = try KernelSnapshot.read(
+      ruleset: h.ruleset, backend: h.fake, store: h.store, identity: "another boot")
+    #expect(elsewhere.foreignAddresses == nil)
+  }
+
   @Test func theShrinkGuardMeasuresWhatOriginGuardApplied() async throws {
     let h = try await synced(["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"])
     h.fake.simulateForeignElement(v4Range("10.0.0.0/8"), set: "allowed_v4", table: "origin_guard")

@@ -68,13 +68,13 @@ public struct CycleReport: Sendable {
   }
 
   /// How many prefixes are listed inline before "and N more": a summary is one log line.
-  static let listedPrefixes = 5
+  public static let listedPrefixes = 5
 
-  static func prefixes(_ list: [AnyIPPrefix]) -> String {
+  public static func prefixes(_ list: [AnyIPPrefix]) -> String {
     list.count == 1 ? "1 prefix" : "\(list.count) prefixes"
   }
 
-  static func list(_ list: [AnyIPPrefix]) -> String {
+  public static func list(_ list: [AnyIPPrefix]) -> String {
     let shown = list.prefix(listedPrefixes).map(\.description).joined(separator: ", ")
     return list.count > listedPrefixes ? shown + " and \(list.count - listedPrefixes) more" : shown
   }

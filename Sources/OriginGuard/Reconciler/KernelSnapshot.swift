@@ -34,6 +34,14 @@ public struct KernelSnapshot: Sendable {
       ruleset: ruleset, found: structure?.table, drifts: drifts, lastSync: lastSync)
   }
 
+  /// Addresses in our sets origin-guard never applied, and addresses it applied that are
+  /// gone: what someone else changed in the sets. Nil without a saved state of ours, or when
+  /// the table is missing.
+  public var foreignAddresses: (unapplied: [AnyIPPrefix], removed: [AnyIPPrefix])? {
+    guard let lastApplied, structure != nil, !fromSavedState else { return nil }
+    return (set.subtracting(lastApplied).prefixes, lastApplied.subtracting(set).prefixes)
+  }
+
   /// When `teardown` removed our table, while it is still missing.
   public var removedByTeardownAt: Date? { structure == nil ? header?.tableRemovedAt : nil }
 

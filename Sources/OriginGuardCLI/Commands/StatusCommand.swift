@@ -73,7 +73,15 @@ struct StatusReport {
     case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
     case false? where snapshot.removedByTeardownAt != nil:
       lines.append("matches the last sync's list: no — origin-guard teardown removed the table; the last-known-good lists are kept for `origin-guard sync --from-cache`")
-    case false?: lines.append("matches the last sync's list: NO — someone changed the set; `origin-guard plan` shows the difference")
+    case false?:
+      var detail = ""
+      if let (unapplied, removed) = snapshot.foreignAddresses {
+        var parts: [String] = []
+        if !unapplied.isEmpty { parts.append("\(CycleReport.prefixes(unapplied)) nobody applied (\(CycleReport.list(unapplied)))") }
+        if !removed.isEmpty { parts.append("\(CycleReport.prefixes(removed)) of ours removed (\(CycleReport.list(removed)))") }
+        detail = parts.isEmpty ? "" : ": " + parts.joined(separator: ", ") + "; the next sync repairs it (drift)"
+      }
+      lines.append("matches the last sync's list: NO — someone changed the set\(detail); `origin-guard plan` shows the difference")
     case nil: lines.append("matches the last sync's list: unknown (no saved state)")
     }
     lines.append("last success: \(record.lastSuccessAt.map(describe) ?? "never")")
