@@ -105,6 +105,28 @@ struct AdversarialKernelTruthTests {
     }
   }
 
+  @Test func aTableNameThatIsSomeoneElsesIsRefusedNotReplaced() async throws {
+    try await withCommandSetup { setup in
+      try setup.namespace.load(
+        ruleset: """
+          table inet neighbour {
+            set s { type ipv4_addr; elements = { 10.1.1.1 }; }
+            chain c { type filter hook input priority 0; policy accept; }
+          }
+
+          """)
+      let neighbour = try setup.namespace.nft("list", "table", "inet", "neighbour").output
+      try setup.writeConfig(extra: "table: neighbour")
+      try setup.writeList(Self.list)
+
+      let sync = try setup.originGuard("sync", exits: 3)
+      #expect(sync.errorOutput.contains("table inet neighbour exists and holds set s, chain c"))
+      try setup.originGuard("sync", "--force", exits: 3)
+      try setup.originGuard("plan", exits: 3)
+      #expect(try setup.namespace.nft("list", "table", "inet", "neighbour").output == neighbour)
+    }
+  }
+
   @Test func aRenamedTableIsReportedAndNeverTouched() async throws {
     try await withCommandSetup { setup in
       try setup.writeConfig()

@@ -128,7 +128,9 @@ struct ReconcilerAttributionTests {
 
   // MARK: - Configuration changes (issue 14, item 10)
 
-  private func sync(_ h: Harness, _ configuration: Configuration) async throws -> CycleReport {
+  private func sync(_ h: Harness, _ configuration: Configuration) async throws(CycleError)
+    -> CycleReport
+  {
     try await Reconciler(configuration: configuration, environment: h.environment()).cycle(
       Reconciler.Options(apply: true))
   }
@@ -227,6 +229,42 @@ struct ReconcilerAttributionTests {
   }
 
   // MARK: - Teardown and renamed tables (issue 14, item 11)
+
+  /// `table:` names a table someone else made: installing ours would replace it whole.
+  @Test func aTableNoStateOfOursNamesWithForeignObjectsIsNeverReplaced() async throws {
+    let h = try Harness()
+    var neighbour = Transaction()
+    neighbour.recreate(
+      Table(
+        name: "neighbour", sets: [.addresses(.ipv4, name: "blocked")],
+        chains: [Chain(name: "c", base: BaseChain(hook: .input, priority: 0))]))
+    try h.fake.apply(neighbour, expectedGeneration: nil)
+    let before = try #require(try h.fake.readTable(named: "neighbour", withElements: true))
+    var configuration = h.configuration
+    configuration.ruleset.tableName = "neighbour"
+    h.source.list("192.0.2.0/24")
+
+    do {
+      let report = try await sync(h, configuration)
+      Issue.record("expected a refusal, the sync succeeded: \(report.summary)")
+    } catch {
+      #expect(
+        error.refusals == [.notOurTable(table: "neighbour", foreign: ["set blocked", "chain c"])])
+      #expect(error.refusals.first?.isOverridable == false)
+    }
+    #expect(try h.fake.readTable(named: "neighbour", withElements: true) == before)
+  }
+
+  @Test func ourTableWithItsStateLostIsStillOurs() async throws {
+    let h = try await synced()
+    try FileManager.default.removeItem(atPath: h.configuration.stateDirectory + "/state.json")
+    h.source.respond(h.source.entries(Self.list + ["203.0.113.0/24"]))
+    h.fake.simulateDrift(table: "origin_guard") { $0.chains[0].base?.policy = .drop }
+
+    let report = try await h.sync()
+    #expect(report.applied)
+    #expect(try h.kernelState()?.table == h.ruleset.table)
+  }
 
   @Test func aTableOurTeardownRemovedIsNotDrift() async throws {
     let h = try await synced()

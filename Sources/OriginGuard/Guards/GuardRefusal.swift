@@ -16,13 +16,16 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
   case prefixTooBroad(prefix: AnyIPPrefix, minimumLength: Int, provenance: [Provenance])
   /// `0.0.0.0/0` or `::/0`: an allow-list that allows everyone.
   case allowsEverything(prefix: AnyIPPrefix, provenance: [Provenance])
+  /// A table of the configured name exists, holds sets or chains origin-guard does not make,
+  /// and no saved state of ours names it: replacing it would destroy someone else's table.
+  case notOurTable(table: String, foreign: [String])
 
   /// `--force` overrides the size guards only; a list that is empty, too broad or allows
   /// everything is never applied.
   public var isOverridable: Bool {
     switch self {
     case .tooFewEntries, .tooManyEntries, .shrinksTooMuch: true
-    case .emptyList, .prefixTooBroad, .allowsEverything: false
+    case .emptyList, .prefixTooBroad, .allowsEverything, .notOurTable: false
     }
   }
 
@@ -35,6 +38,7 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
     case .shrinksTooMuch: "max_shrink_percent"
     case .prefixTooBroad: "min_prefix_length"
     case .allowsEverything: "allows_everything"
+    case .notOurTable: "not_our_table"
     }
   }
 
@@ -54,6 +58,8 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
       "\(prefix) is broader than /\(minimum), too broad for a CDN node\(Self.from(provenance)); fix the source or lower min_prefix_length_\(prefix.family == .ipv4 ? "v4" : "v6")"
     case .allowsEverything(let prefix, let provenance):
       "\(prefix) allows every address\(Self.from(provenance)); an allow-list that allows everyone protects nothing"
+    case .notOurTable(let table, let foreign):
+      "table inet \(table) exists and holds \(foreign.joined(separator: ", ")), which origin-guard does not make, and no saved state of origin-guard names it: it is someone else's table, and installing ours would replace it; choose another `table:` name (or, if it really is a stale copy of ours, delete it: nft delete table inet \(table))"
     }
   }
 

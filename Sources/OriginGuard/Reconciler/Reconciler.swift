@@ -86,6 +86,8 @@ public struct Reconciler: Sendable {
         continue
       }
       plan.formerTables = formerTables
+      let notOurs = ownership(plan, header: header)
+      if !notOurs.isEmpty { throw .refused(notOurs, plan: plan) }
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
       var overridden = listOverrides
       let baseline = plan.shrinkBaseline
@@ -135,6 +137,22 @@ public struct Reconciler: Sendable {
       applied.repairedDrift = !plan.isInSync && !plan.foreign.isEmpty
       return applied
     }
+  }
+
+  /// Installing replaces the table whole, so an existing table must be provably ours: named by
+  /// our saved state, or holding nothing but what origin-guard makes (then it is our table,
+  /// drifted, or with its state lost). Sets and chains we never make, in a table no state of
+  /// ours names, are someone else's: `table:` names their table.
+  private func ownership(_ plan: Plan, header: StateHeader?) -> [GuardRefusal] {
+    guard plan.tableExists, header?.table != ruleset.tableName else { return [] }
+    let foreign = plan.drifts.compactMap { drift -> String? in
+      switch drift {
+      case .unexpectedSet(let name): "set \(name)"
+      case .unexpectedChain(let name): "chain \(name)"
+      default: nil
+      }
+    }
+    return foreign.isEmpty ? [] : [.notOurTable(table: ruleset.tableName, foreign: foreign)]
   }
 
   /// Former tables still in the kernel, each warned about.
