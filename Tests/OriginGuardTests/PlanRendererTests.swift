@@ -70,6 +70,9 @@ struct PlanRendererTests {
       ],
       "applied" : true,
       "basis" : "saved-state",
+      "configuration_changes" : [
+
+      ],
       "counts" : {
         "add" : 2,
         "desired_ipv4" : 3,
@@ -77,10 +80,21 @@ struct PlanRendererTests {
         "remove" : 1,
         "unchanged" : 3
       },
+      "drift_elements" : {
+        "restored" : [
+
+        ],
+        "unapplied_removed" : [
+
+        ]
+      },
       "drifts" : [
 
       ],
       "forced_past" : [
+
+      ],
+      "former_tables" : [
 
       ],
       "generation" : 2,
@@ -97,6 +111,7 @@ struct PlanRendererTests {
           ]
         }
       ],
+      "shrink_baseline" : "last_applied",
       "sources" : [
         {
           "name" : "cdn",
@@ -109,6 +124,7 @@ struct PlanRendererTests {
         }
       ],
       "table" : "origin_guard",
+      "table_deleted_by_someone_else" : false,
       "table_exists" : true
     }
 
@@ -146,20 +162,21 @@ struct PlanRendererTests {
 
   static let driftText = """
     table inet origin_guard: generation 5 (read from the kernel)
-    Structure drift, repaired in the same atomic batch:
+    Structure drift, repaired in the same atomic batch (someone else changed it):
       ! chain input changed: found type filter hook input priority -10; policy drop, expected type filter hook input priority -10; policy accept
       ! a rule was inserted into chain guard at position 1: `accept`
-    Remove 1 prefix:
-      - 203.0.113.0/24  no longer listed by any source
+    Remove 1 prefix nobody applied: elements someone else added (drift):
+      - 203.0.113.0/24  not applied by origin-guard, listed by no source
     Unchanged 1 prefix; desired 1 prefix (IPv4 1, IPv6 0).
     Sources:
       cdn: fresh
     Applied in one atomic batch (generation 6).
-    Forced past: applying would remove 50.0% of the ipv4 addresses in the kernel, more than max_shrink_percent (40.0%); use --force if this is expected
 
     """
 
-  @Test func textOfADriftRepairWithAForeignElementAndForce() async throws {
+  /// The foreign element is half of the kernel's IPv4 addresses, yet no `--force` is needed:
+  /// the shrink guard measures what origin-guard applied, and the element is drift.
+  @Test func textOfADriftRepairWithAForeignElement() async throws {
     var guards = testGuards
     guards.maxShrinkPercent = 40
     let h = try Harness(guards: guards)
@@ -173,7 +190,7 @@ struct PlanRendererTests {
       v4Range("203.0.113.0/24"), set: "allowed_v4", table: "origin_guard")
     h.fake.simulateForeignCommit()
 
-    let report = try await h.sync(force: true)
+    let report = try await h.sync()
     #expect(PlanRenderer.text(report, table: "origin_guard") == Self.driftText)
   }
 
@@ -184,6 +201,9 @@ struct PlanRendererTests {
       ],
       "applied" : false,
       "basis" : "saved-state",
+      "configuration_changes" : [
+
+      ],
       "counts" : {
         "add" : 0,
         "desired_ipv4" : 1,
@@ -191,10 +211,21 @@ struct PlanRendererTests {
         "remove" : 0,
         "unchanged" : 1
       },
+      "drift_elements" : {
+        "restored" : [
+
+        ],
+        "unapplied_removed" : [
+
+        ]
+      },
       "drifts" : [
 
       ],
       "forced_past" : [
+
+      ],
+      "former_tables" : [
 
       ],
       "generation" : 2,
@@ -202,6 +233,7 @@ struct PlanRendererTests {
       "remove" : [
 
       ],
+      "shrink_baseline" : "last_applied",
       "sources" : [
         {
           "name" : "cdn",
@@ -209,6 +241,7 @@ struct PlanRendererTests {
         }
       ],
       "table" : "origin_guard",
+      "table_deleted_by_someone_else" : false,
       "table_exists" : true
     }
 

@@ -40,8 +40,11 @@ public struct Guards: Sendable {
     return refusals
   }
 
-  /// Checks how much of what the kernel holds the change would remove, per family.
-  public func checkShrink(current: DualStackSet, desired: DualStackSet) -> [GuardRefusal] {
+  /// Checks how much of `current` (what origin-guard last applied, or the kernel's contents
+  /// when that is unknown: `baseline` says which) the change would remove, per family.
+  public func checkShrink(
+    current: DualStackSet, desired: DualStackSet, baseline: ShrinkBaseline = .kernel
+  ) -> [GuardRefusal] {
     var refusals: [GuardRefusal] = []
     func check<A: IPAddress>(_ current: IntervalSet<A>, _ desired: IntervalSet<A>) {
       let before = current.addressCount.approximateValue
@@ -51,7 +54,8 @@ public struct Guards: Sendable {
       if percent > settings.maxShrinkPercent {
         refusals.append(
           .shrinksTooMuch(
-            family: A.family, removedPercent: percent, maximumPercent: settings.maxShrinkPercent))
+            family: A.family, removedPercent: percent, maximumPercent: settings.maxShrinkPercent,
+            baseline: baseline))
       }
     }
     check(current.v4, desired.v4)

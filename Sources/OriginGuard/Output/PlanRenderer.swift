@@ -14,10 +14,24 @@ public enum PlanRenderer {
     let basis = plan.basis == .kernel ? "read from the kernel" : "saved state, generation unchanged"
     lines.append("table inet \(table): generation \(plan.generation) (\(basis))")
     if !plan.tableExists {
-      lines.append("The table does not exist yet: it will be created.")
-    } else if !plan.drifts.isEmpty {
-      lines.append("Structure drift, repaired in the same atomic batch:")
-      lines += plan.drifts.map { "  ! \($0)" }
+      lines.append(
+        plan.foreign.tableDeleted
+          ? "The table was deleted by someone else since our last sync (drift): it will be created again."
+          : "The table does not exist yet: it will be created.")
+    } else {
+      if let change = plan.configurationChange {
+        lines.append(
+          "\(change.description.prefix(1).uppercased() + change.description.dropFirst()) since the last sync: the rules are replaced in the same atomic batch."
+        )
+      }
+      if !plan.foreign.structure.isEmpty {
+        lines.append(
+          "Structure drift, repaired in the same atomic batch (someone else changed it):")
+        lines += plan.foreign.structure.map { "  ! \($0)" }
+      }
+    }
+    for former in plan.formerTables {
+      lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
     let width = (plan.added + plan.removed).map(\.description.count).max() ?? 0
     func row(_ sign: String, _ prefix: AnyIPPrefix, _ provenance: [Provenance], none: String)
@@ -27,14 +41,32 @@ public enum PlanRenderer {
       let from = provenance.isEmpty ? none : provenance.map(\.description).joined(separator: "; ")
       return "  \(sign) \(padded)  \(from)"
     }
-    if !plan.added.isEmpty {
-      lines.append("Add \(count(plan.added.count, "prefix", "prefixes")):")
-      lines += plan.added.map { row("+", $0, plan.provenance(of: $0), none: "") }
+    let restored = plan.tableExists ? plan.restored : []
+    let unapplied = plan.removedUnapplied
+    let added = restored.isEmpty ? plan.added : plan.sourceChanges.added
+    let removed = unapplied.isEmpty ? plan.removed : plan.sourceChanges.removed
+    if !added.isEmpty {
+      lines.append("Add \(count(added.count, "prefix", "prefixes")):")
+      lines += added.map { row("+", $0, plan.provenance(of: $0), none: "") }
     }
-    if !plan.removed.isEmpty {
-      lines.append("Remove \(count(plan.removed.count, "prefix", "prefixes")):")
-      lines += plan.removed.map {
+    if !restored.isEmpty {
+      lines.append(
+        "Put back \(count(restored.count, "prefix", "prefixes")) origin-guard applied and someone else removed (drift):"
+      )
+      lines += restored.map { row("+", $0, plan.provenance(of: $0), none: "") }
+    }
+    if !removed.isEmpty {
+      lines.append("Remove \(count(removed.count, "prefix", "prefixes")):")
+      lines += removed.map {
         row("-", $0, plan.provenance(of: $0, removed: true), none: "no longer listed by any source")
+      }
+    }
+    if !unapplied.isEmpty {
+      lines.append(
+        "Remove \(count(unapplied.count, "prefix", "prefixes")) nobody applied: elements someone else added (drift):"
+      )
+      lines += unapplied.map {
+        row("-", $0, [], none: "not applied by origin-guard, listed by no source")
       }
     }
     let v4 = plan.desired.v4.prefixCount
@@ -74,7 +106,15 @@ public enum PlanRenderer {
       "table_exists": plan.tableExists,
       "in_sync": plan.isInSync,
       "applied": report.applied,
-      "drifts": plan.drifts.map(\.description),
+      "drifts": plan.foreign.structure.map(\.description),
+      "configuration_changes": plan.configurationChange?.settings ?? [],
+      "drift_elements": [
+        "unapplied_removed": plan.removedUnapplied.map(\.description),
+        "restored": (plan.tableExists ? plan.restored : []).map(\.description),
+      ],
+      "table_deleted_by_someone_else": plan.foreign.tableDeleted,
+      "former_tables": plan.formerTables,
+      "shrink_baseline": plan.shrinkBaseline.kind.rawValue,
       "add": plan.added.map { change($0, removed: false) },
       "remove": plan.removed.map { change($0, removed: true) },
       "counts": [

@@ -85,18 +85,20 @@ public struct StateStore: Sendable {
   /// Records a successful sync of a list not yet encoded.
   public func save(
     applied: DualStackSet, sources: [SourceSnapshot], table: String, generation: UInt32,
-    bootID: String, at date: Date
+    bootID: String, at date: Date, ruleset: RulesetRecord? = nil, formerTables: [String] = []
   ) throws(StateError) {
     try save(
       applied: EncodedSet(applied), sources: sources, table: table, generation: generation,
-      bootID: bootID, at: date)
+      bootID: bootID, at: date, ruleset: ruleset, formerTables: formerTables)
   }
 
   /// Records a successful sync: the applied list, each source's list, the generation after the
   /// commit and the boot it happened in.
+  /// `ruleset` is what the sync installed, `formerTables` the tables it left behind under
+  /// names the configuration no longer uses.
   public func save(
     applied: EncodedSet, sources: [SourceSnapshot], table: String, generation: UInt32,
-    bootID: String, at date: Date
+    bootID: String, at date: Date, ruleset: RulesetRecord? = nil, formerTables: [String] = []
   ) throws(StateError) {
     try prepare()
     let previous = try? loadHeader()
@@ -120,7 +122,8 @@ public struct StateStore: Sendable {
     }
     let header = StateHeader(
       format: StateHeader.currentFormat, savedAt: date, table: table, generation: generation,
-      bootID: bootID, applied: appliedList, sources: records)
+      bootID: bootID, applied: appliedList, sources: records, ruleset: ruleset,
+      formerTables: formerTables.isEmpty ? nil : formerTables)
     try writeHeader(header)
     removeUnreferencedLists(keeping: [appliedList.file] + records.values.map(\.list.file))
     removeAbandonedHeaders()
@@ -142,6 +145,14 @@ public struct StateStore: Sendable {
     guard header.generation != generation || header.bootID != bootID else { return }
     header.generation = generation
     header.bootID = bootID
+    try writeHeader(header)
+  }
+
+  /// Records that `teardown` removed the table, so `status` and the next sync know it was
+  /// us. Nothing to record without a header: no sync of ours to speak of.
+  public func recordTeardown(at date: Date) throws(StateError) {
+    guard var header = try loadHeader() else { return }
+    header.tableRemovedAt = date
     try writeHeader(header)
   }
 

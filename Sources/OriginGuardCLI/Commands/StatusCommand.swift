@@ -51,18 +51,37 @@ struct StatusReport {
 
   var text: String {
     var lines: [String] = []
-    if snapshot.structure == nil {
+    let attributed = snapshot.attributedDrifts(configuration.ruleset)
+    if let removedAt = snapshot.removedByTeardownAt {
+      lines.append("table inet \(table): removed by origin-guard teardown at \(describe(removedAt)) — the guarded ports are open to everyone. Run `origin-guard sync` to put it back.")
+    } else if snapshot.structure == nil {
       lines.append("table inet \(table): MISSING — the guarded ports are open to everyone. Run `origin-guard sync`.")
     } else {
       lines.append("table inet \(table): present, generation \(snapshot.generation)")
       lines.append(
         "  IPv4: \(snapshot.set.v4.prefixCount) prefixes (\(snapshot.set.v4.ranges.count) ranges); IPv6: \(snapshot.set.v6.prefixCount) prefixes (\(snapshot.set.v6.ranges.count) ranges)")
       if let drops { lines.append("  dropped: \(drops.packets) packets, \(drops.bytes) bytes") }
-      lines += snapshot.drifts.map { "  DRIFT: \($0)" }
+      lines += attributed.foreign.map { "  DRIFT: \($0)" }
+      if let change = attributed.configuration {
+        lines.append("  \(change) since the last sync; `origin-guard sync` updates the rules")
+      }
+    }
+    for former in snapshot.formerTables {
+      lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
     switch snapshot.matchesSavedState {
     case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
-    case false?: lines.append("matches the last sync's list: NO — someone changed the set; `origin-guard plan` shows the difference")
+    case false? where snapshot.removedByTeardownAt != nil:
+      lines.append("matches the last sync's list: no — origin-guard teardown removed the table; the last-known-good lists are kept for `origin-guard sync --from-cache`")
+    case false?:
+      var detail = ""
+      if let (unapplied, removed) = snapshot.foreignAddresses {
+        var parts: [String] = []
+        if !unapplied.isEmpty { parts.append("\(CycleReport.prefixes(unapplied)) nobody applied (\(CycleReport.list(unapplied)))") }
+        if !removed.isEmpty { parts.append("\(CycleReport.prefixes(removed)) of ours removed (\(CycleReport.list(removed)))") }
+        detail = parts.isEmpty ? "" : ": " + parts.joined(separator: ", ") + "; the next sync repairs it (drift)"
+      }
+      lines.append("matches the last sync's list: NO — someone changed the set\(detail); `origin-guard plan` shows the difference")
     case nil: lines.append("matches the last sync's list: unknown (no saved state)")
     }
     lines.append("last success: \(record.lastSuccessAt.map(describe) ?? "never")")
@@ -87,11 +106,14 @@ struct StatusReport {
       "table": table,
       "table_present": snapshot.structure != nil,
       "generation": Int(snapshot.generation),
-      "drifts": snapshot.drifts.map(\.description),
+      "drifts": snapshot.attributedDrifts(configuration.ruleset).foreign.map(\.description),
+      "configuration_changes": snapshot.attributedDrifts(configuration.ruleset).configuration?.settings ?? [],
+      "former_tables": snapshot.formerTables,
       "prefixes": ["ipv4": snapshot.set.v4.prefixCount, "ipv6": snapshot.set.v6.prefixCount],
       "ranges": ["ipv4": snapshot.set.v4.ranges.count, "ipv6": snapshot.set.v6.ranges.count],
     ]
     if let matches = snapshot.matchesSavedState { object["matches_saved_state"] = matches }
+    if let removedAt = snapshot.removedByTeardownAt { object["removed_by_teardown_at"] = iso(removedAt) }
     if let drops { object["dropped"] = ["packets": drops.packets, "bytes": drops.bytes] }
     if let success = record.lastSuccessAt { object["last_success"] = iso(success) }
     if let attempted = record.attemptedAt {
