@@ -16,11 +16,22 @@ public struct KernelSnapshot: Sendable {
   /// True when the contents came from the saved state rather than a read.
   public var fromSavedState: Bool
   public var header: StateHeader?
+  /// True when the kernel holds the list a sync of ours applied but could not save (a full
+  /// disk): not someone else's change.
+  public var matchesUnsavedApply = false
 
+  /// Throws a `NetfilterError`, or a `StateError` when the state directory is someone else's.
   public static func read(
     ruleset: GuardRuleset, backend: any NetfilterBackend, store: StateStore, identity: String
-  ) throws(NetfilterError) -> KernelSnapshot {
-    let header = try? store.loadHeader()
+  ) throws -> KernelSnapshot {
+    let header: StateHeader?
+    do {
+      header = try store.loadHeader()
+    } catch .unsafe(let problem) {
+      throw StateError.unsafe(problem)
+    } catch {
+      header = nil  // corrupt: as if there were none, as a sync treats it
+    }
     let generation = try backend.generation()
     let structure = try backend.readTable(named: ruleset.tableName, withElements: false)
     let drifts = ruleset.table.drifts(from: structure?.table)
@@ -35,9 +46,13 @@ public struct KernelSnapshot: Sendable {
     let full = try backend.readTable(named: ruleset.tableName, withElements: true)
     let set = Planner.currentSet(full, ruleset: ruleset)
     let saved = header.flatMap { try? store.loadApplied($0) }
-    return KernelSnapshot(
+    var snapshot = KernelSnapshot(
       generation: full?.generation ?? generation, structure: full, set: set,
       drifts: ruleset.table.drifts(from: full?.table), matchesSavedState: saved.map { $0 == set },
       fromSavedState: false, header: header)
+    if snapshot.matchesSavedState != true, let unsaved = store.unsavedChecksum() {
+      snapshot.matchesUnsavedApply = StateStore.checksum(of: set) == unsaved
+    }
+    return snapshot
   }
 }

@@ -32,7 +32,13 @@ struct StatusCommand: AsyncParsableCommand {
       throw OriginGuard.ExitCode.failure.asExit
     }
     let drops = try? context.backend.dropCounter(table: ruleset.tableName, chain: ruleset.guardChainName)
-    let record = context.store.loadRunRecord()
+    let record: RunRecord
+    do {
+      record = try context.store.loadRunRecord()
+    } catch {
+      Console.error("origin-guard: \(error)")
+      throw OriginGuard.ExitCode.failure.asExit
+    }
     let status = StatusReport(
       configuration: context.configuration, snapshot: snapshot, drops: drops, record: record, now: Date())
     Console.print(json ? status.json : status.text)
@@ -61,6 +67,8 @@ struct StatusReport {
       lines += snapshot.drifts.map { "  DRIFT: \($0)" }
     }
     switch snapshot.matchesSavedState {
+    case _ where snapshot.matchesUnsavedApply:
+      lines.append("matches the last sync's list: yes, but that sync could not save it (see last attempt): until a sync saves it, a reboot restores the previous list. Free space in \(configuration.stateDirectory) and run `origin-guard sync`.")
     case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
     case false?: lines.append("matches the last sync's list: NO — someone changed the set; `origin-guard plan` shows the difference")
     case nil: lines.append("matches the last sync's list: unknown (no saved state)")
@@ -92,6 +100,7 @@ struct StatusReport {
       "ranges": ["ipv4": snapshot.set.v4.ranges.count, "ipv6": snapshot.set.v6.ranges.count],
     ]
     if let matches = snapshot.matchesSavedState { object["matches_saved_state"] = matches }
+    if snapshot.matchesUnsavedApply { object["matches_unsaved_apply"] = true }
     if let drops { object["dropped"] = ["packets": drops.packets, "bytes": drops.bytes] }
     if let success = record.lastSuccessAt { object["last_success"] = iso(success) }
     if let attempted = record.attemptedAt {

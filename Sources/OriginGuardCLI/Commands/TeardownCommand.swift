@@ -14,7 +14,10 @@ struct TeardownCommand: AsyncParsableCommand {
 
   @OptionGroup var global: GlobalOptions
 
-  @Flag(help: "Also remove the state directory's contents (last-known-good lists, run record).")
+  @Flag(
+    help:
+      "Also remove the files origin-guard wrote in the state directory (last-known-good lists, run record); refused, before anything changes, when it holds other files."
+  )
   var purgeState = false
 
   func run() async throws {
@@ -24,6 +27,8 @@ struct TeardownCommand: AsyncParsableCommand {
     defer { withExtendedLifetime(lock) {} }
     let ruleset = context.configuration.ruleset
     do {
+      // Refused before the table goes: a state directory shared with other files stays whole.
+      if purgeState { try context.store.checkPurgeable() }
       try context.backend.apply(ruleset.uninstallTransaction(), expectedGeneration: nil)
       if purgeState { try context.store.purge() }
     } catch let error as NetfilterError {
