@@ -149,10 +149,17 @@ struct StateSafetyTests {
       try Data("x".utf8).write(to: URL(fileURLWithPath: path))
     }
     #expect(store.markUnsaved(checksum: "sha256:" + Self.hex))
+    // A link named like one of our lists: the link goes, never what it points to.
+    let outside = directory.path + "/important.txt"
+    try Data("keep\n".utf8).write(to: URL(fileURLWithPath: outside))
+    try FileManager.default.createSymbolicLink(
+      atPath: store.directory + "/lists/" + String(repeating: "cd", count: 32) + ".txt",
+      withDestinationPath: outside)
 
     try store.purge()
 
     #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory) == ["lock"])
+    #expect(try String(contentsOfFile: outside, encoding: .utf8) == "keep\n")
     withExtendedLifetime(lock) {}
   }
 
