@@ -42,7 +42,7 @@ struct ReconcilerAttributionTests {
     #expect(report.summary.contains("removed 1 prefix nobody applied: 10.0.0.0/8 (drift)"))
     #expect(
       try h.kernelSet() == DualStackSet(prefixes: (Self.list + ["203.0.113.0/24"]).map(prefix)))
-    #expect(h.store.loadRunRecord().driftRepairsTotal == 1)
+    #expect(try h.store.loadRunRecord().driftRepairsTotal == 1)
     // And the sync after that is an ordinary one.
     let next = try await h.sync()
     #expect(next.plan.isInSync)
@@ -152,7 +152,7 @@ struct ReconcilerAttributionTests {
       report.summary.contains(
         "the configuration changed: ports 80,443 → 80,443,8443; rules updated"))
     #expect(!report.summary.contains("drift"))
-    #expect(h.store.loadRunRecord().driftRepairsTotal == 0)
+    #expect(try h.store.loadRunRecord().driftRepairsTotal == 0)
     #expect(try h.kernelState()?.table == configuration.ruleset.table)
     #expect(try h.kernelSet() == DualStackSet(prefixes: Self.list.map(prefix)))
   }

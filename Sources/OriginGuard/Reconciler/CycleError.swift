@@ -18,6 +18,10 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
   case noCache(source: String)
   /// The daemon is shutting down; the cycle stopped before applying anything.
   case cancelled
+  /// The one case that is not "nothing changed": the kernel holds the new list (`added`,
+  /// `removed` prefixes), but the state directory could not record it (a full disk), so the
+  /// boot restore would still put back the previous list.
+  case appliedButNotSaved(StateError, directory: String, added: Int, removed: Int)
 
   public var description: String {
     switch self {
@@ -43,6 +47,12 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
       "--from-cache: source \(source) has no last-known-good list yet; run a normal sync first"
     case .cancelled:
       "shutting down: the cycle stopped before applying anything"
+    case .appliedButNotSaved(let error, let directory, let added, let removed):
+      "the kernel WAS updated (added \(added), removed \(removed) prefixes: it holds the new list "
+        + "now), but the state could not be saved: \(error) Until a sync saves it, a reboot "
+        + "restores the previous list (the boot restore runs `sync --from-cache` from the saved "
+        + "state), and the size guards compare against the previous list. Free space in "
+        + "\(directory) and run `origin-guard sync` again."
     }
   }
 
@@ -52,6 +62,7 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     case .sourcesFailed, .noCache: .sourceFailed
     case .refused: .refused
     case .state(.locked): .locked
+    case .appliedButNotSaved: .appliedNotSaved
     default: .failure
     }
   }

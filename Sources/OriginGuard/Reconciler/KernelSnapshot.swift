@@ -45,10 +45,22 @@ public struct KernelSnapshot: Sendable {
   /// When `teardown` removed our table, while it is still missing.
   public var removedByTeardownAt: Date? { structure == nil ? header?.tableRemovedAt : nil }
 
+  /// True when the kernel holds the list a sync of ours applied but could not save (a full
+  /// disk): not someone else's change.
+  public var matchesUnsavedApply = false
+
+  /// Throws a `NetfilterError`, or a `StateError` when the state directory is someone else's.
   public static func read(
     ruleset: GuardRuleset, backend: any NetfilterBackend, store: StateStore, identity: String
-  ) throws(NetfilterError) -> KernelSnapshot {
-    let header = try? store.loadHeader()
+  ) throws -> KernelSnapshot {
+    let header: StateHeader?
+    do {
+      header = try store.loadHeader()
+    } catch .unsafe(let problem) {
+      throw StateError.unsafe(problem)
+    } catch {
+      header = nil  // corrupt: as if there were none, as a sync treats it
+    }
     let belongs = header?.belongs(toTable: ruleset.tableName, identity: identity) ?? false
     let formerTables = FormerTable.stillInstalled(
       header: header, current: ruleset.tableName, backend: backend)
@@ -66,10 +78,14 @@ public struct KernelSnapshot: Sendable {
     let full = try backend.readTable(named: ruleset.tableName, withElements: true)
     let set = Planner.currentSet(full, ruleset: ruleset)
     let saved = header.flatMap { try? store.loadApplied($0) }
-    return KernelSnapshot(
+    var snapshot = KernelSnapshot(
       generation: full?.generation ?? generation, structure: full, set: set,
       drifts: ruleset.table.drifts(from: full?.table), matchesSavedState: saved.map { $0 == set },
       fromSavedState: false, header: header, lastApplied: belongs ? saved : nil,
       formerTables: formerTables)
+    if snapshot.matchesSavedState != true, let unsaved = store.unsavedChecksum() {
+      snapshot.matchesUnsavedApply = StateStore.checksum(of: set) == unsaved
+    }
+    return snapshot
   }
 }

@@ -62,8 +62,8 @@ public struct Reconciler: Sendable {
   public func cycle(_ options: Options) async throws(CycleError) -> CycleReport {
     let clock = ContinuousClock()
     let start = clock.now
-    let header = loadHeader()
-    let outcomes = try await fetchSources(fromCache: options.fromCache)
+    let header = try loadHeader()
+    let outcomes = try await fetchSources(header: header, fromCache: options.fromCache)
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let guards = Guards(settings: configuration.guards)
     var listOverrides: [GuardRefusal] = []
@@ -131,7 +131,7 @@ public struct Reconciler: Sendable {
       }
       try saveState(
         desiredList, outcomes: outcomes, generation: generation, identity: identity,
-        formerTables: formerTables)
+        formerTables: formerTables, applied: plan.isInSync ? nil : plan)
       var applied = report(applied: !plan.isInSync, generation: generation)
       // Only what someone else changed is drift; a changed configuration or source is not.
       applied.repairedDrift = !plan.isInSync && !plan.foreign.isEmpty
@@ -184,7 +184,14 @@ public struct Reconciler: Sendable {
   /// Fetches every source (or reads the last-known-good lists), as a cycle does, without
   /// touching the kernel: for `export`.
   public func fetchSources(fromCache: Bool) async throws(CycleError) -> [SourceOutcome] {
-    let outcomes = try await fetchAll(header: loadHeader(), fromCache: fromCache)
+    try await fetchSources(header: loadHeader(), fromCache: fromCache)
+  }
+
+  /// - Parameter header: read once per cycle, so a damaged one is reported once.
+  private func fetchSources(header: StateHeader?, fromCache: Bool) async throws(CycleError)
+    -> [SourceOutcome]
+  {
+    let outcomes = try await fetchAll(header: header, fromCache: fromCache)
     if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
       throw .sourcesFailed(outcomes)
     }
@@ -193,9 +200,13 @@ public struct Reconciler: Sendable {
 
   // MARK: - Steps
 
-  private func loadHeader() -> StateHeader? {
+  /// The saved header; nil, with a warning, when it is corrupt or unreadable. A state
+  /// directory someone else could have written stops the cycle.
+  private func loadHeader() throws(CycleError) -> StateHeader? {
     do {
       return try store.loadHeader()
+    } catch .unsafe(let problem) {
+      throw .state(.unsafe(problem))
     } catch {
       logger.warning("\(error)")
       return nil
@@ -395,9 +406,10 @@ public struct Reconciler: Sendable {
     }
   }
 
+  /// - Parameter plan: the plan just committed; nil when the kernel was already in sync.
   private func saveState(
     _ applied: EncodedSet, outcomes: [SourceOutcome], generation: UInt32, identity: String,
-    formerTables: [String]
+    formerTables: [String], applied plan: Plan?
   ) throws(CycleError) {
     let snapshots = outcomes.compactMap { outcome -> SourceSnapshot? in
       switch outcome {
@@ -412,7 +424,11 @@ public struct Reconciler: Sendable {
         bootID: identity, at: environment.now(), ruleset: RulesetRecord(ruleset),
         formerTables: formerTables)
     } catch {
-      throw .state(error)
+      guard let plan else { throw .state(error) }
+      // The commit went through: say so, and leave a mark for `status`.
+      store.markUnsaved(checksum: applied.checksum)
+      throw .appliedButNotSaved(
+        error, directory: store.directory, added: plan.added.count, removed: plan.removed.count)
     }
   }
 }

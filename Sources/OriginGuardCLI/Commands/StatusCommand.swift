@@ -32,7 +32,13 @@ struct StatusCommand: AsyncParsableCommand {
       throw OriginGuard.ExitCode.failure.asExit
     }
     let drops = try? context.backend.dropCounter(table: ruleset.tableName, chain: ruleset.guardChainName)
-    let record = context.store.loadRunRecord()
+    let record: RunRecord
+    do {
+      record = try context.store.loadRunRecord()
+    } catch {
+      Console.error("origin-guard: \(error)")
+      throw OriginGuard.ExitCode.failure.asExit
+    }
     let status = StatusReport(
       configuration: context.configuration, snapshot: snapshot, drops: drops, record: record, now: Date())
     Console.print(json ? status.json : status.text)
@@ -70,6 +76,8 @@ struct StatusReport {
       lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
     switch snapshot.matchesSavedState {
+    case _ where snapshot.matchesUnsavedApply:
+      lines.append("matches the last sync's list: yes, but that sync could not save it (see last attempt): until a sync saves it, a reboot restores the previous list. Free space in \(configuration.stateDirectory) and run `origin-guard sync`.")
     case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
     case false? where snapshot.removedByTeardownAt != nil:
       lines.append("matches the last sync's list: no — origin-guard teardown removed the table; the last-known-good lists are kept for `origin-guard sync --from-cache`")
@@ -114,6 +122,7 @@ struct StatusReport {
     ]
     if let matches = snapshot.matchesSavedState { object["matches_saved_state"] = matches }
     if let removedAt = snapshot.removedByTeardownAt { object["removed_by_teardown_at"] = iso(removedAt) }
+    if snapshot.matchesUnsavedApply { object["matches_unsaved_apply"] = true }
     if let drops { object["dropped"] = ["packets": drops.packets, "bytes": drops.bytes] }
     if let success = record.lastSuccessAt { object["last_success"] = iso(success) }
     if let attempted = record.attemptedAt {

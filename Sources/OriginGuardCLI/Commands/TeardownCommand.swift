@@ -14,7 +14,10 @@ struct TeardownCommand: AsyncParsableCommand {
 
   @OptionGroup var global: GlobalOptions
 
-  @Flag(help: "Also remove the state directory's contents (last-known-good lists, run record).")
+  @Flag(
+    help:
+      "Also remove the files origin-guard wrote in the state directory (last-known-good lists, run record); refused, before anything changes, when it holds other files."
+  )
   var purgeState = false
 
   func run() async throws {
@@ -25,6 +28,8 @@ struct TeardownCommand: AsyncParsableCommand {
     let ruleset = context.configuration.ruleset
     let existed: Bool
     do {
+      // Refused before the table goes: a state directory shared with other files stays whole.
+      if purgeState { try context.store.checkPurgeable() }
       existed = try context.backend.readTable(named: ruleset.tableName, withElements: false) != nil
       // Deleting what is not there is idempotent; only a removal is reported as one.
       if existed { try context.backend.apply(ruleset.uninstallTransaction(), expectedGeneration: nil) }
