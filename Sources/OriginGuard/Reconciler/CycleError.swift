@@ -51,7 +51,7 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     switch self {
     case .sourcesFailed, .noCache: .sourceFailed
     case .refused: .refused
-    case .state(.locked): .locked
+    case .state(.locked), .state(.bootstrapWaiting): .locked
     default: .failure
     }
   }
