@@ -62,6 +62,47 @@ struct AdversarialBootstrapTests {
     }
   }
 
+  /// Ctrl-Z would stop bootstrap while it holds the lock, past its deadline: it is ignored.
+  @Test(.enabled(if: KernelTests.enabled))
+  func ctrlZDoesNotStopTheTimeout() async throws {
+    try await withLockedDown { setup, before in
+      let bootstrap = try BootstrapProcess(setup, timeout: 2)
+      defer { bootstrap.stop() }
+      try bootstrap.waitUntilApplied()
+      kill(bootstrap.pid, SIGTSTP)
+      #expect(bootstrap.waitForExit(timeout: .seconds(15)) == 6, "\(bootstrap.errorOutput)")
+      #expect(bootstrap.errorOutput.contains("no confirmation came in time"))
+      try before.expectRestored(setup)
+    }
+  }
+
+  /// `confirm` sent at the very deadline: exactly one outcome, and both sides agree on it.
+  @Test(.enabled(if: KernelTests.enabled))
+  func aConfirmationRacingTheDeadlineHasExactlyOneOutcome() async throws {
+    try await withLockedDown { setup, before in
+      let bootstrap = try BootstrapProcess(setup, timeout: 2)
+      defer { bootstrap.stop() }
+      try bootstrap.waitUntilApplied()
+      let pending = try parseObject(
+        String(contentsOfFile: setup.stateDirectory + "/bootstrap/pending.json", encoding: .utf8))
+      let deadline = try #require(
+        (pending["deadline"] as? String).flatMap { try? Date($0, strategy: .iso8601) })
+      let wait = deadline.timeIntervalSinceNow - 0.02
+      if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+      let confirm = try run(setup.commandLine(["confirm"]), check: false)
+      let status = bootstrap.waitForExit(timeout: .seconds(15))
+      if confirm.status == 0 {
+        #expect(status == 0, "confirm won, bootstrap: \(bootstrap.errorOutput)")
+        #expect(try setup.allowed() == Set(Self.later))
+        #expect(try setup.bootstrapFiles().isEmpty)
+      } else {
+        #expect(
+          status == 6, "confirm lost (\(confirm.errorOutput)), bootstrap: \(bootstrap.errorOutput)")
+        try before.expectRestored(setup)
+      }
+    }
+  }
+
   @Test(.enabled(if: KernelTests.enabled))
   func aKilledBootstrapIsRolledBackByItsWatchdog() async throws {
     try await withLockedDown { setup, before in
