@@ -71,6 +71,7 @@ struct BootstrapCommand: AsyncParsableCommand {
             Console.error("Rollback watchdog started (pid \(pid)).")
           } catch {
             Console.error("origin-guard: \(error)")
+            // Already reported; `.cancelled` stops the bootstrap before it applies anything.
             throw .cancelled
           }
         },
