@@ -176,9 +176,10 @@ struct BootstrapTests {
     // A confirmation left over from an earlier bootstrap, with another id.
     let earlier = PendingRollback(
       appliedAt: Date(), deadline: Date().addingTimeInterval(60), bootstrapPID: 1,
-      tableName: "origin_guard", previous: nil, previousHeader: nil, previousLists: [:])
+      kernelIdentity: testIdentity, tableName: "origin_guard", previous: nil, previousHeader: nil,
+      previousLists: [:])
     try bootstrap.files.record(earlier)
-    _ = try bootstrap.files.confirm(at: Date())
+    _ = try bootstrap.files.confirm(at: Date(), kernel: testIdentity)
     try bootstrap.files.record(earlier)  // the next bootstrap's record replaces it
     #expect(!FileManager.default.fileExists(atPath: bootstrap.files.confirmedPath))
     _ = try bootstrap.files.claimRollback()
@@ -204,7 +205,10 @@ struct BootstrapTests {
     ) { record in
       async let answer = bootstrap.waitForAnswer(record) { nil }
       try? await Task.sleep(for: .milliseconds(150))
-      guard case .confirmed(let confirmed)? = try? bootstrap.files.confirm(at: Date()) else {
+      guard
+        case .confirmed(let confirmed)? = try? bootstrap.files.confirm(
+          at: Date(), kernel: testIdentity)
+      else {
         Issue.record("confirm found nothing waiting")
         return await answer
       }
@@ -217,7 +221,8 @@ struct BootstrapTests {
     }
     #expect(!FileManager.default.fileExists(atPath: bootstrap.files.confirmedPath))
     #expect(!FileManager.default.fileExists(atPath: bootstrap.files.pendingPath))
-    guard case .nothingWaiting = try bootstrap.files.confirm(at: Date()) else {
+    guard case .nothingWaiting = try bootstrap.files.confirm(at: Date(), kernel: testIdentity)
+    else {
       Issue.record("a second confirm found something waiting")
       return
     }
@@ -260,7 +265,8 @@ struct BootstrapTests {
   @Test func restoringRemovesAnAddedChainAndRewritesOnlyTheChainThatChanged() throws {
     let ruleset = GuardRuleset()
     let previous = TableState(
-      generation: 1, table: ruleset.table, elements: ["allowed_v4": .ipv4([]), "allowed_v6": .ipv6([])])
+      generation: 1, table: ruleset.table,
+      elements: ["allowed_v4": .ipv4([]), "allowed_v6": .ipv6([])])
     var changed = ruleset.table
     changed.chains.append(Chain(name: "extra", rules: [Rule([.verdict(.accept)])]))
     let guardIndex = try #require(changed.chains.firstIndex { $0.name == "guard" })
@@ -278,5 +284,45 @@ struct BootstrapTests {
           .deleteChain(table: "origin_guard", chain: "extra"),
         ] + guardRules.map { .addRule(table: "origin_guard", chain: "guard", $0) })
     #expect(transaction.elementRemovals.isEmpty && transaction.elementAdditions.isEmpty)
+  }
+
+  /// After a reboot the bootstrap and its watchdog are gone: the first run rolls back at
+  /// once, deadline or not. A record of another network namespace is left alone.
+  @Test func aRecordFromAnEarlierBootIsRolledBackAtOnceAndAnotherNamespacesIsLeftAlone()
+    async throws
+  {
+    let h = try Harness()
+    h.source.list("192.0.2.0/24")
+    _ = try await h.sync()
+    #expect(try h.kernelState() != nil)
+    let rollback = BootstrapRollback(reconciler: h.reconciler())
+    func record(_ identity: String) -> PendingRollback {
+      PendingRollback(
+        appliedAt: Date(), deadline: Date().addingTimeInterval(3600), bootstrapPID: 1,
+        kernelIdentity: identity, tableName: "origin_guard", previous: nil, previousHeader: nil,
+        previousLists: [:])
+    }
+
+    try rollback.files.record(record("test-boot-id net:[4026530000]"))
+    guard case .nothing = try await rollback.settle() else {
+      Issue.record("another namespace's record was acted on")
+      return
+    }
+    #expect(try h.kernelState() != nil)
+
+    try rollback.files.record(record(testIdentity))
+    guard case .waiting = try await rollback.settle() else {
+      Issue.record("this kernel's record before its deadline is not waiting")
+      return
+    }
+
+    try rollback.files.record(record("an-earlier-boot net:[4026531840]"))
+    guard case .rolledBack(_, .overdue, _) = try await rollback.settle() else {
+      Issue.record("an earlier boot's record was not rolled back")
+      return
+    }
+    #expect(try h.kernelState() == nil)
+    #expect(try rollback.files.pending() == nil)
+    #expect(!FileManager.default.fileExists(atPath: h.store.headerPath))
   }
 }

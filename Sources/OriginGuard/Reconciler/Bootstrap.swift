@@ -123,7 +123,8 @@ public struct Bootstrap: Sendable {
       Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18
     return PendingRollback(
       appliedAt: now, deadline: now.addingTimeInterval(seconds), bootstrapPID: getpid(),
-      tableName: ruleset.tableName, previous: previous, previousHeader: header,
+      kernelIdentity: reconciler.environment.kernelIdentity(), tableName: ruleset.tableName,
+      previous: previous, previousHeader: header,
       previousLists: Self.listFiles(named: header, in: store))
   }
 

@@ -71,7 +71,9 @@ public struct BootstrapRollback: Sendable {
       files.removeStaleConfirmation()
       return .nothing
     }
-    guard waiting.isDue(at: now) else { return .waiting(waiting) }
+    let identity = reconciler.environment.kernelIdentity()
+    if waiting.owner(kernel: identity) == .otherNamespace { return .nothing }
+    guard waiting.mustRollBack(at: now, kernel: identity) else { return .waiting(waiting) }
     let claimed: PendingRollback?
     do { claimed = try files.claimRollback() } catch { throw .state(error) }
     guard let claimed else { return .nothing }

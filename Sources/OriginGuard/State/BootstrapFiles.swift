@@ -61,9 +61,11 @@ public struct BootstrapFiles: Sendable {
   }
 
   /// `origin-guard confirm`. Needs no lock: the rename decides against a rollback.
-  public func confirm(at date: Date) throws(StateError) -> Confirmation {
+  public func confirm(at date: Date, kernel identity: String = KernelIdentity.current())
+    throws(StateError) -> Confirmation
+  {
     guard let waiting = try pending() else { return .nothingWaiting }
-    if waiting.isDue(at: date) { return .tooLate(waiting) }
+    if waiting.mustRollBack(at: date, kernel: identity) { return .tooLate(waiting) }
     guard rename(pendingPath, confirmedPath) == 0 else {
       // A rollback claimed it first.
       if errno == ENOENT {

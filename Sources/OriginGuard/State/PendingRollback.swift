@@ -15,6 +15,8 @@ public struct PendingRollback: Codable, Sendable, Equatable {
   public var appliedAt: Date
   public var deadline: Date
   public var bootstrapPID: Int32
+  /// `KernelIdentity` when it was written: boot id and network namespace.
+  public var kernelIdentity: String
   public var tableName: String
   /// nil: there was no table; the rollback deletes ours.
   public var previousTable: Table?
@@ -26,13 +28,15 @@ public struct PendingRollback: Codable, Sendable, Equatable {
 
   public init(
     id: String = UUID().uuidString, appliedAt: Date, deadline: Date, bootstrapPID: Int32,
-    tableName: String, previous: TableState?, previousHeader: Data?, previousLists: [String: Data]
+    kernelIdentity: String, tableName: String, previous: TableState?, previousHeader: Data?,
+    previousLists: [String: Data]
   ) {
     format = Self.currentFormat
     self.id = id
     self.appliedAt = appliedAt
     self.deadline = deadline
     self.bootstrapPID = bootstrapPID
+    self.kernelIdentity = kernelIdentity
     self.tableName = tableName
     previousTable = previous?.table
     previousElements = (previous?.elements ?? [:]).mapValues(Self.text)
@@ -58,6 +62,32 @@ public struct PendingRollback: Codable, Sendable, Equatable {
   }
 
   public func isDue(at date: Date) -> Bool { date >= deadline }
+
+  /// Whose record it is, seen from a run in the kernel `identity` names.
+  public enum Owner: Sendable, Equatable {
+    /// This boot and network namespace: the bootstrap and its watchdog may still be there.
+    case thisKernel
+    /// Written before a reboot: the bootstrap and its watchdog are gone, so the rollback is
+    /// due now, whatever the deadline.
+    case earlierBoot
+    /// Another network namespace of this boot: not this run's to confirm or roll back.
+    case otherNamespace
+  }
+
+  public func owner(kernel identity: String) -> Owner {
+    if identity == kernelIdentity { return .thisKernel }
+    let boot = { (text: String) in text.split(separator: " ", maxSplits: 1).first ?? "" }
+    return boot(identity) == boot(kernelIdentity) ? .otherNamespace : .earlierBoot
+  }
+
+  /// Whether a run in kernel `identity` must roll back now.
+  public func mustRollBack(at date: Date, kernel identity: String) -> Bool {
+    switch owner(kernel: identity) {
+    case .thisKernel: isDue(at: date)
+    case .earlierBoot: true
+    case .otherNamespace: false
+    }
+  }
 
   private static func text(_ elements: SetElements) -> [String] {
     switch elements {

@@ -14,7 +14,9 @@ extension CommandContext {
     let files = BootstrapFiles(store: store)
     guard files.hasRecords else { return }
     let interrupted = access(files.rollingBackPath, F_OK) == 0
-    guard interrupted || ((try? files.pending())?.isDue(at: Date()) ?? false) else { return }
+    let identity = environment.kernelIdentity()
+    let due = (try? files.pending())?.mustRollBack(at: Date(), kernel: identity) ?? false
+    guard interrupted || due else { return }
     do throws(CycleError) {
       let lock = try reconciler.lock(wait: true)
       defer { withExtendedLifetime(lock) {} }
