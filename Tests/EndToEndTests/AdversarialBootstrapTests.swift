@@ -32,6 +32,22 @@ struct AdversarialBootstrapTests {
     }
   }
 
+  /// SIGTERM as soon as the rollback record exists, i.e. around the apply, before any wait.
+  @Test(.enabled(if: KernelTests.enabled))
+  func aSignalDuringTheApplyRollsBackOnceApplied() async throws {
+    try await withLockedDown { setup, before in
+      let bootstrap = try BootstrapProcess(setup, timeout: 60)
+      defer { bootstrap.stop() }
+      try waitUntil("the rollback record is written", timeout: .seconds(20)) {
+        FileManager.default.fileExists(atPath: setup.stateDirectory + "/bootstrap/pending.json")
+      }
+      kill(bootstrap.pid, SIGTERM)
+      #expect(bootstrap.waitForExit(timeout: .seconds(15)) == 6, "\(bootstrap.errorOutput)")
+      #expect(bootstrap.errorOutput.contains("interrupted by SIGTERM"))
+      try before.expectRestored(setup)
+    }
+  }
+
   @Test(.enabled(if: KernelTests.enabled))
   func answeringNoRollsBackAtOnce() async throws {
     try await withLockedDown { setup, before in

@@ -325,4 +325,30 @@ struct BootstrapTests {
     #expect(try rollback.files.pending() == nil)
     #expect(!FileManager.default.fileExists(atPath: h.store.headerPath))
   }
+
+  /// A rollback killed after claiming the record (before removing it) is finished by the
+  /// next run, and a second settling finds nothing to do.
+  @Test func aRollbackStoppedHalfWayIsFinishedByTheNextRun() async throws {
+    let h = try Harness()
+    h.source.list("192.0.2.0/24")
+    _ = try await h.sync()
+    let rollback = BootstrapRollback(reconciler: h.reconciler())
+    try rollback.files.record(
+      PendingRollback(
+        appliedAt: Date(), deadline: Date().addingTimeInterval(3600), bootstrapPID: 1,
+        kernelIdentity: testIdentity, tableName: "origin_guard", previous: nil,
+        previousHeader: nil, previousLists: [:]))
+    _ = try rollback.files.claimRollback()  // and then killed
+
+    guard case .rolledBack(_, .interrupted, _) = try await rollback.settle() else {
+      Issue.record("the interrupted rollback was not finished")
+      return
+    }
+    #expect(try h.kernelState() == nil)
+    #expect(!FileManager.default.fileExists(atPath: rollback.files.rollingBackPath))
+    guard case .nothing = try await rollback.settle() else {
+      Issue.record("a second settling found something")
+      return
+    }
+  }
 }
