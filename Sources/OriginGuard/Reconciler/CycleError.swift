@@ -61,7 +61,7 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     switch self {
     case .sourcesFailed, .noCache: .sourceFailed
     case .refused: .refused
-    case .state(.locked): .locked
+    case .state(.locked), .state(.bootstrapWaiting): .locked
     case .appliedButNotSaved: .appliedNotSaved
     default: .failure
     }

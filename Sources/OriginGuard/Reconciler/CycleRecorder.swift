@@ -71,7 +71,7 @@ public struct CycleRecorder: Sendable {
     switch error {
     case .sourcesFailed, .noCache: "source_failed"
     case .refused: "refused"
-    case .state(.locked): "locked"
+    case .state(.locked), .state(.bootstrapWaiting): "locked"
     default: "error"
     }
   }

@@ -168,7 +168,7 @@ public struct Reconciler: Sendable {
   /// Counts a generation conflict and gives up after `maxGenerationRetries` retries. Otherwise
   /// another program is committing: let it finish a burst before reading again (immediate
   /// retries meet the same burst). 50–100 ms, doubling: at most 1.5 s over all retries.
-  private func prepareRetry(_ retries: inout Int, after step: String) async throws(CycleError) {
+  func prepareRetry(_ retries: inout Int, after step: String) async throws(CycleError) {
     retries += 1
     logger.notice(
       "the ruleset changed while \(step); re-reading", metadata: ["attempt": "\(retries)"])

@@ -20,6 +20,11 @@ enum AtomicFile {
     }
   }
 
+  /// Makes a rename (or an unlink) durable.
+  static func syncDirectory(_ path: String) {
+    AtomicReplacement.syncDirectory(path)
+  }
+
   /// Creates a directory (and parents) readable by its owner only.
   static func makeDirectory(_ path: String) throws(StateError) {
     do {

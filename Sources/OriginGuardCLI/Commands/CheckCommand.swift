@@ -34,7 +34,7 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let ruleset = context.configuration.ruleset
     let parsed = try PrefixParser.parseAddress(address)
     let snapshot: KernelSnapshot

@@ -41,7 +41,7 @@ struct ExportCommand: AsyncParsableCommand {
   var fresh = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let outcomes: [SourceOutcome]
     do {
       outcomes = try await context.reconciler.fetchSources(fromCache: !fresh)

@@ -20,7 +20,7 @@ struct StatusCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let ruleset = context.configuration.ruleset
     let snapshot: KernelSnapshot
     do {

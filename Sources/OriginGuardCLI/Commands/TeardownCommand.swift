@@ -21,10 +21,11 @@ struct TeardownCommand: AsyncParsableCommand {
   var purgeState = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let lock: RunLock
     do { lock = try context.reconciler.lock(wait: true) } catch { throw context.fail(error) }
     defer { withExtendedLifetime(lock) {} }
+    do { try await context.settleBootstrap(refuseWhileWaiting: true) } catch { throw context.fail(error) }
     let ruleset = context.configuration.ruleset
     let existed: Bool
     do {

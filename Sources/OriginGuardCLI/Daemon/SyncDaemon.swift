@@ -58,6 +58,7 @@ struct SyncDaemon: Service {
       do throws(CycleError) {
         let lock = try context.reconciler.lock(wait: true)
         defer { withExtendedLifetime(lock) {} }
+        try await context.settleBootstrap(refuseWhileWaiting: true)
         let options = Reconciler.Options(apply: true, traceRemovals: false)
         return .success(try await context.reconciler.cycle(options))
       } catch {

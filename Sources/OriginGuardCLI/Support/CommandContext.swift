@@ -18,8 +18,11 @@ struct CommandContext {
   var recorder: CycleRecorder { CycleRecorder(configuration: configuration, backend: backend, logger: logger) }
 
   /// Loads the configuration and opens the kernel; prints what went wrong and exits with
-  /// code 1 when either fails.
-  static func make(_ options: GlobalOptions) throws -> CommandContext {
+  /// code 1 when either fails. Then performs an overdue bootstrap rollback, unless
+  /// `settlingBootstrap` is false (the watchdog does its own).
+  static func make(_ options: GlobalOptions, settlingBootstrap: Bool = true) async throws
+    -> CommandContext
+  {
     let configuration = try loadConfiguration(options)
     let logger = LogSetup.bootstrap(
       level: options.logLevel.flatMap(LogLevel.init) ?? configuration.logLevel,
@@ -34,9 +37,11 @@ struct CommandContext {
     let sourceContext = SourceContext(
       logger: logger, environment: .current(),
       fetchStore: FileConditionalFetchStore(directory: StateStore(directory: configuration.stateDirectory).fetchStoreDirectory))
-    return CommandContext(
+    let context = CommandContext(
       configuration: configuration, logger: logger, backend: backend,
       environment: ReconcilerEnvironment(backend: backend, sourceContext: sourceContext, logger: logger))
+    if settlingBootstrap { try await context.settleOverdueBootstrap() }
+    return context
   }
 
   /// The same kernel and logger with another configuration (SIGHUP in `run`).
@@ -66,6 +71,7 @@ struct CommandContext {
     do {
       let lock = try reconciler.lock(wait: wait)
       defer { withExtendedLifetime(lock) {} }
+      try await settleBootstrap(refuseWhileWaiting: options.apply)
       outcome = .success(try await reconciler.cycle(options))
     } catch {
       outcome = .failure(error)
