@@ -167,6 +167,8 @@ public struct Reconciler: Sendable {
   /// touching the kernel: for `export`.
   public func fetchSources(fromCache: Bool) async throws(CycleError) -> [SourceOutcome] {
     let outcomes = try await fetchAll(header: loadHeader(), fromCache: fromCache)
+    // A shutdown during the fetch is not the sources' failure (nor a timeout).
+    if Task.isCancelled { throw .cancelled }
     if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
       throw .sourcesFailed(outcomes)
     }
@@ -243,7 +245,7 @@ public struct Reconciler: Sendable {
     guard !refusals.isEmpty else { return }
     if force && refusals.allSatisfy(\.isOverridable) {
       logger.warning(
-        "--force: applying despite \(refusals.map(\.description).joined(separator: "; "))")
+        "--force: applying despite \(MessageLimit.list(refusals.map(\.description)))")
       overridden += refusals
       return
     }
