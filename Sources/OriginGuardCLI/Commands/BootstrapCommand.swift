@@ -46,12 +46,13 @@ struct BootstrapCommand: AsyncParsableCommand {
     let confirmation = ConfirmationFile(store: context.store)
     let timeout = Duration.seconds(confirmTimeout)
     let yes = self.yes
+    let console = context.console
     let started = Date()
     let outcome: Bootstrap.Outcome
     do {
       outcome = try await Bootstrap(reconciler: reconciler).run(force: force) {
         if yes { return true }
-        Console.error(
+        console.error(
           "Applied. Check that you can still reach this host, then type y here or run `origin-guard confirm` within \(confirmTimeout) s; otherwise the change is rolled back.")
         return await Self.waitForConfirmation(confirmation, timeout: timeout)
       }
@@ -64,7 +65,7 @@ struct BootstrapCommand: AsyncParsableCommand {
       context.recorder.record(.success(report), at: started, duration: .seconds(Date().timeIntervalSince(started)))
       Console.print(report.applied ? "Locked down: \(report.summary)\n" : "Already in sync: nothing to confirm.\n")
     case .rolledBack:
-      Console.error("No confirmation within \(confirmTimeout) s: rolled back to the earlier state.")
+      context.console.error("No confirmation within \(confirmTimeout) s: rolled back to the earlier state.")
       throw OriginGuard.ExitCode.rolledBack.asExit
     }
   }

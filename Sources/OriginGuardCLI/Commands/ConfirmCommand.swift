@@ -19,7 +19,7 @@ struct ConfirmCommand: ParsableCommand {
     do {
       try ConfirmationFile(store: StateStore(directory: configuration.stateDirectory)).confirm()
     } catch {
-      Console.error("origin-guard: \(error)")
+      Console(global).error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     print("Confirmed.")

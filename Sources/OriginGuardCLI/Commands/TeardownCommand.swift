@@ -27,10 +27,10 @@ struct TeardownCommand: AsyncParsableCommand {
       try context.backend.apply(ruleset.uninstallTransaction(), expectedGeneration: nil)
       if purgeState { try context.store.purge() }
     } catch let error as NetfilterError {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     context.logger.notice("teardown: removed table inet \(ruleset.tableName)")
