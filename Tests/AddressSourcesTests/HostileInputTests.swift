@@ -51,15 +51,15 @@ import Testing
     #expect(CombinedSources([result, result]).provenance[prefix("203.0.113.7")]?.count == 1)
   }
 
-  /// A refused port fails at once, not after the connect timeout (10 s here: AsyncHTTPClient's
-  /// pool retried the connection until then).
+  /// A refused port fails at once, not after the connect timeout (30 s here: AsyncHTTPClient's
+  /// pool retried the connection until then). The bound is loose for a busy test machine.
   @Test func aRefusedPortFailsAtOnce() async throws {
     let clock = ContinuousClock()
     let start = clock.now
     let result = try await withRefusingPort { base in
-      await fetch(base + "/list.txt", http: HTTPOptions(connectTimeout: .seconds(10)))
+      await fetch(base + "/list.txt", http: HTTPOptions(connectTimeout: .seconds(30)))
     }
-    #expect(clock.now - start < .seconds(3))
+    #expect(clock.now - start < .seconds(10))
     guard case .failure(.connectionFailed(_, _, let reason)) = result else {
       Issue.record("unexpected \(result)")
       return
