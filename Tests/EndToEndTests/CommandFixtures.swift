@@ -234,6 +234,11 @@ final class CommandProcess: @unchecked Sendable {
     return process.terminationStatus
   }
 
+  /// Sends `signal` (SIGTERM, say) unless it has exited.
+  func signal(_ signal: Int32) {
+    if process.isRunning { kill(process.processIdentifier, signal) }
+  }
+
   /// SIGKILL unless it has exited, then reaps it.
   func stop() {
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -99,6 +99,9 @@ struct PlanRendererTests {
       ],
       "generation" : 2,
       "in_sync" : false,
+      "notes" : [
+
+      ],
       "remove" : [
         {
           "family" : "ipv4",
@@ -230,6 +233,9 @@ struct PlanRendererTests {
       ],
       "generation" : 2,
       "in_sync" : true,
+      "notes" : [
+
+      ],
       "remove" : [
 
       ],
@@ -262,5 +268,56 @@ struct PlanRendererTests {
 
         """)
     #expect(PlanRenderer.json(report, table: "origin_guard") == Self.inSyncJSON)
+  }
+
+  /// What the parser changed is in the text and the JSON (it was collected, never shown).
+  @Test func notesOfTheParserAreShown() async throws {
+    let h = try Harness()
+    let url = h.source.url
+    h.source.respond(
+      .entries([
+        SourceEntry(
+          prefix: prefix("203.0.113.0/25"), origin: .url(url, line: 1),
+          notes: [.hostBitsMasked(original: "203.0.113.77/25")]),
+        SourceEntry(
+          prefix: prefix("192.0.2.9/32"), origin: .url(url, line: 2),
+          notes: [.ipv4MappedConverted(original: "::ffff:192.0.2.9")]),
+      ]))
+    let report = try await h.plan()
+    let text = PlanRenderer.text(report, table: "origin_guard")
+    #expect(
+      text.contains(
+        """
+        Changed by the parser (2 entries):
+          ~ source cdn, URL \(url) line 1: 203.0.113.77/25 has host bits set; masked to its network: 203.0.113.0/25
+          ~ source cdn, URL \(url) line 2: ::ffff:192.0.2.9 is IPv4-mapped; used as IPv4: 192.0.2.9/32
+
+        """))
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(PlanRenderer.json(report, table: "origin_guard").utf8))
+        as? [String: Any])
+    let notes = try #require(json["notes"] as? [[String: Any]])
+    #expect(notes.map { $0["prefix"] as? String } == ["203.0.113.0/25", "192.0.2.9/32"])
+    #expect(
+      notes.first?["note"] as? String == "203.0.113.77/25 has host bits set; masked to its network")
+  }
+
+  /// One prefix listed on 5,000 lines: its row shows 20 listings and how many more, the
+  /// JSON 20 objects and `provenance_omitted`.
+  @Test func provenanceOfAPrefixIsCapped() async throws {
+    let h = try Harness()
+    h.source.list(contentsOf: Array(repeating: "203.0.113.7", count: 5_000))
+    let report = try await h.plan()
+    let text = PlanRenderer.text(report, table: "origin_guard")
+    #expect(text.contains("line 20; and 4,980 more listings\n"))
+    #expect(text.utf8.count < 8_192)
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(PlanRenderer.json(report, table: "origin_guard").utf8))
+        as? [String: Any])
+    let added = try #require((json["add"] as? [[String: Any]])?.first)
+    #expect((added["provenance"] as? [Any])?.count == 20)
+    #expect(added["provenance_omitted"] as? Int == 4_980)
   }
 }

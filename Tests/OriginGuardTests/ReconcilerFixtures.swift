@@ -58,6 +58,8 @@ final class FakeSource: AddressSource {
   /// From now on, answers with these prefixes, each on its own line of `url`.
   func list(_ prefixes: String...) { respond(entries(prefixes)) }
 
+  func list(contentsOf prefixes: [String]) { respond(entries(prefixes)) }
+
   /// From now on, fails to connect.
   func fail() { respond(failure) }
 

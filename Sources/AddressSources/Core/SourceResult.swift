@@ -28,7 +28,7 @@ public struct SkippedEntry: Hashable, Sendable, CustomStringConvertible {
     self.reason = reason
   }
 
-  public var description: String { "\(origin): skipped \(String(reflecting: entry)): \(reason)" }
+  public var description: String { "\(origin): skipped \(MessageLimit.quote(entry)): \(reason)" }
 }
 
 /// What identifies one upstream document or API answer.

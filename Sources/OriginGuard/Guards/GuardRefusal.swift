@@ -69,6 +69,6 @@ public enum GuardRefusal: Sendable, Hashable, CustomStringConvertible {
 
   static func from(_ provenance: [Provenance]) -> String {
     provenance.isEmpty
-      ? "" : " (from " + provenance.map(\.description).joined(separator: "; ") + ")"
+      ? "" : " (from " + MessageLimit.list(provenance.map(\.description), noun: "listings") + ")"
   }
 }

@@ -16,21 +16,28 @@ public struct Guards: Sendable {
     if desired.isEmpty { return [.emptyList] }
     var refusals: [GuardRefusal] = []
     var count = 0
+    var tooBroad: [(prefix: AnyIPPrefix, minimum: Int)] = []
     // Prefix by prefix without building the list: it runs to 100,000 entries.
     func check(_ prefix: AnyIPPrefix) {
       count += 1
       let minimum = prefix.family == .ipv4 ? settings.minPrefixLengthV4 : settings.minPrefixLengthV6
-      if prefix.length == 0 {
-        refusals.append(
-          .allowsEverything(prefix: prefix, provenance: contributors(prefix, combined)))
-      } else if prefix.length < minimum {
-        refusals.append(
-          .prefixTooBroad(
-            prefix: prefix, minimumLength: minimum, provenance: contributors(prefix, combined)))
-      }
+      if prefix.length == 0 || prefix.length < minimum { tooBroad.append((prefix, minimum)) }
     }
     for range in desired.v4.ranges { range.forEachPrefix { check(.v4($0)) } }
     for range in desired.v6.ranges { range.forEachPrefix { check(.v6($0)) } }
+    if !tooBroad.isEmpty {
+      // One index for every broad prefix: searching all entries for each one was quadratic
+      // when a hostile list merges into tens of thousands of broad prefixes.
+      let index = ProvenanceIndex(
+        combined, covering: DualStackSet(prefixes: tooBroad.map(\.prefix)))
+      for (prefix, minimum) in tooBroad {
+        let provenance = index.contributors(prefix)
+        refusals.append(
+          prefix.length == 0
+            ? .allowsEverything(prefix: prefix, provenance: provenance)
+            : .prefixTooBroad(prefix: prefix, minimumLength: minimum, provenance: provenance))
+      }
+    }
     if count < settings.minEntries {
       refusals.append(.tooFewEntries(count: count, minimum: settings.minEntries))
     }
@@ -61,9 +68,5 @@ public struct Guards: Sendable {
     check(current.v4, desired.v4)
     check(current.v6, desired.v6)
     return refusals
-  }
-
-  private func contributors(_ prefix: AnyIPPrefix, _ combined: CombinedSources) -> [Provenance] {
-    combined.contributors(overlapping: prefix).flatMap(\.provenance)
   }
 }

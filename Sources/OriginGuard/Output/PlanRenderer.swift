@@ -38,7 +38,9 @@ public enum PlanRenderer {
       -> String
     {
       let padded = prefix.description.padding(toLength: width, withPad: " ", startingAt: 0)
-      let from = provenance.isEmpty ? none : provenance.map(\.description).joined(separator: "; ")
+      let from =
+        provenance.isEmpty
+        ? none : MessageLimit.list(provenance.map(\.description), noun: "listings")
       return "  \(sign) \(padded)  \(from)"
     }
     let restored = plan.tableExists ? plan.restored : []
@@ -65,9 +67,18 @@ public enum PlanRenderer {
       lines.append(
         "Remove \(count(unapplied.count, "prefix", "prefixes")) nobody applied: elements someone else added (drift):"
       )
-      lines += unapplied.map {
+      let (shown, omitted) = MessageLimit.head(unapplied)
+      lines += shown.map {
         row("-", $0, [], none: "not applied by origin-guard, listed by no source")
       }
+      if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
+    }
+    let notes = report.notes
+    if !notes.isEmpty {
+      lines.append("Changed by the parser (\(count(notes.count, "entry", "entries"))):")
+      let (shown, omitted) = MessageLimit.head(notes)
+      lines += shown.map { "  ~ \($0)" }
+      if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
     }
     let v4 = plan.desired.v4.prefixCount
     let v6 = plan.desired.v6.prefixCount
@@ -86,7 +97,7 @@ public enum PlanRenderer {
           : pendingNote)
     if !report.overriddenRefusals.isEmpty {
       lines.append(
-        "Forced past: " + report.overriddenRefusals.map(\.description).joined(separator: "; "))
+        "Forced past: " + MessageLimit.list(report.overriddenRefusals.map(\.description)))
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -94,12 +105,16 @@ public enum PlanRenderer {
   public static func json(_ report: CycleReport, table: String) -> String {
     let plan = report.plan
     func change(_ prefix: AnyIPPrefix, removed: Bool) -> [String: Any] {
-      [
+      let (shown, omitted) = MessageLimit.head(plan.provenance(of: prefix, removed: removed))
+      var object: [String: Any] = [
         "prefix": prefix.description, "family": prefix.family.rawValue,
-        "provenance": plan.provenance(of: prefix, removed: removed).map(provenanceObject),
+        "provenance": shown.map(provenanceObject),
       ]
+      if omitted > 0 { object["provenance_omitted"] = omitted }
+      return object
     }
-    let object: [String: Any] = [
+    let (notes, notesOmitted) = MessageLimit.head(report.notes)
+    var object: [String: Any] = [
       "table": table,
       "generation": Int(plan.generation),
       "basis": plan.basis.rawValue,
@@ -123,12 +138,21 @@ public enum PlanRenderer {
       ],
       "sources": report.outcomes.map(sourceObject),
       "forced_past": report.overriddenRefusals.map(\.kind),
+      "notes": notes.map(noteObject),
     ]
+    if notesOmitted > 0 { object["notes_omitted"] = notesOmitted }
     return JSONText.encode(object)
   }
 
   static func provenanceObject(_ provenance: Provenance) -> [String: Any] {
     ["source": provenance.source, "origin": provenance.origin.description]
+  }
+
+  static func noteObject(_ note: EntryNote) -> [String: Any] {
+    [
+      "source": note.provenance.source, "origin": note.provenance.origin.description,
+      "note": note.note.description, "prefix": note.prefix.description,
+    ]
   }
 
   static func sourceObject(_ outcome: SourceOutcome) -> [String: Any] {

@@ -1,3 +1,4 @@
+import AddressSet
 import AddressSources
 import Netfilter
 
@@ -14,7 +15,7 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
   case generationKeptChanging(attempts: Int)
   /// After the commit, the kernel did not hold what was committed.
   case verificationFailed(String)
-  /// `--from-cache` with no saved list for a source.
+  /// The saved lists were asked for (`--from-cache`, `export`) and a source has none.
   case noCache(source: String)
   /// The daemon is shutting down; the cycle stopped before applying anything.
   case cancelled
@@ -36,7 +37,8 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
               ?? " (no last-known-good list)")
         }.joined(separator: "; ")
     case .refused(let refusals, _):
-      "refused, the kernel was not changed: " + refusals.map(\.description).joined(separator: "; ")
+      "refused, the kernel was not changed: "
+        + MessageLimit.list(refusals.map(\.description), noun: "refusals")
     case .kernel(let error): error.description
     case .state(let error): error.description
     case .generationKeptChanging(let attempts):
@@ -44,7 +46,7 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     case .verificationFailed(let detail):
       "after applying, the kernel does not hold what was applied: \(detail). Run `origin-guard status` and `nft list table inet <table>`."
     case .noCache(let source):
-      "--from-cache: source \(source) has no last-known-good list yet; run a normal sync first"
+      "source \(source) has no last-known-good list yet (no sync has fetched it on this host); run `origin-guard sync` first"
     case .cancelled:
       "shutting down: the cycle stopped before applying anything"
     case .appliedButNotSaved(let error, let directory, let added, let removed):

@@ -20,6 +20,10 @@ public struct CycleReport: Sendable {
   /// configuration or source is not drift.
   public var repairedDrift = false
 
+  /// What the parser changed in the entries of this cycle's lists (host bits masked,
+  /// IPv4-mapped addresses read as IPv4).
+  public var notes: [EntryNote] { outcomes.flatMap { $0.result?.notes ?? [] } }
+
   /// One line for logs and people: what changed, from what, how long it took.
   public var summary: String {
     let sources = outcomes.map { "\($0.name)=\($0.status)" }.joined(separator: " ")

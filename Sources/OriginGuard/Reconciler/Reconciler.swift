@@ -192,6 +192,8 @@ public struct Reconciler: Sendable {
     -> [SourceOutcome]
   {
     let outcomes = try await fetchAll(header: header, fromCache: fromCache)
+    // A shutdown during the fetch is not the sources' failure (nor a timeout).
+    if Task.isCancelled { throw .cancelled }
     if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
       throw .sourcesFailed(outcomes)
     }
@@ -272,7 +274,7 @@ public struct Reconciler: Sendable {
     guard !refusals.isEmpty else { return }
     if force && refusals.allSatisfy(\.isOverridable) {
       logger.warning(
-        "--force: applying despite \(refusals.map(\.description).joined(separator: "; "))")
+        "--force: applying despite \(MessageLimit.list(refusals.map(\.description)))")
       overridden += refusals
       return
     }

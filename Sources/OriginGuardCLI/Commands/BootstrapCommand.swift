@@ -55,6 +55,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     }
     defer { withExtendedLifetime(lock) {} }
     // From here on a signal asks for the rollback instead of ending the process.
+    let console = context.console
     let signals = StopSignals()
     let answers = TypedAnswers()
     let bootstrap = Bootstrap(reconciler: reconciler)
@@ -68,15 +69,15 @@ struct BootstrapCommand: AsyncParsableCommand {
         startWatchdog: { (record) throws(CycleError) in
           do {
             let pid = try WatchdogLauncher.start(id: record.id, configPath: configPath)
-            Console.error("Rollback watchdog started (pid \(pid)).")
+            console.error("Rollback watchdog started (pid \(pid)).")
           } catch {
-            Console.error("origin-guard: \(error)")
+            console.error("origin-guard: \(error)")
             // Already reported; `.cancelled` stops the bootstrap before it applies anything.
             throw .cancelled
           }
         },
         wait: { record in
-          Console.error(
+          console.error(
             "Applied. Check that you can still reach this host, then type y here or run `origin-guard confirm` within \(timeout) s (until \(record.deadline.formatted(.iso8601))); n, Ctrl-C or no answer rolls the change back."
           )
           answers.start(files: bootstrap.files)
@@ -102,7 +103,7 @@ struct BootstrapCommand: AsyncParsableCommand {
     case .rolledBack(_, let reason):
       context.recorder.recordRollback("bootstrap rolled back: \(reason)", at: Date())
       // Rolled back first, reported after: the terminal may be gone (SIGHUP).
-      QuietConsole.error("origin-guard: \(reason): rolled back to the earlier state.")
+      console.error("origin-guard: \(reason): rolled back to the earlier state.")
       throw OriginGuard.ExitCode.rolledBack.asExit
     }
   }

@@ -43,7 +43,7 @@ struct CheckCommand: AsyncParsableCommand {
         ruleset: ruleset, backend: context.backend, store: context.store,
         identity: context.environment.kernelIdentity())
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let element: String? =

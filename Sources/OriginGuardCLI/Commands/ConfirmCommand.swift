@@ -19,12 +19,13 @@ struct ConfirmCommand: ParsableCommand {
 
   func run() throws {
     let configuration = try CommandContext.loadConfiguration(global)
+    let console = Console(global)
     let files = BootstrapFiles(store: StateStore(directory: configuration.stateDirectory))
     let confirmation: BootstrapFiles.Confirmation
     do {
       confirmation = try files.confirm(at: Date())
     } catch {
-      Console.error("origin-guard: \(error)")
+      console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     switch confirmation {
@@ -33,11 +34,11 @@ struct ConfirmCommand: ParsableCommand {
         "Confirmed the bootstrap applied at \(record.appliedAt.formatted(.iso8601)) (pid \(record.bootstrapPID)) to table inet \(record.tableName); it would have been rolled back at \(record.deadline.formatted(.iso8601))."
       )
     case .nothingWaiting:
-      Console.error(
+      console.error(
         "origin-guard: no bootstrap is waiting for a confirmation; nothing was confirmed.")
       throw OriginGuard.ExitCode.failure.asExit
     case .tooLate(let record):
-      Console.error(
+      console.error(
         "origin-guard: too late: the confirmation deadline of the bootstrap applied at \(record.appliedAt.formatted(.iso8601)) passed at \(record.deadline.formatted(.iso8601)); it is being rolled back (any origin-guard run, e.g. `origin-guard status`, completes the rollback). Run bootstrap again."
       )
       throw OriginGuard.ExitCode.failure.asExit

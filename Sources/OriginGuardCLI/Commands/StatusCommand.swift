@@ -28,7 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
         ruleset: ruleset, backend: context.backend, store: context.store,
         identity: context.environment.kernelIdentity())
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let drops = try? context.backend.dropCounter(table: ruleset.tableName, chain: ruleset.guardChainName)
@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
     do {
       record = try context.store.loadRunRecord()
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let status = StatusReport(

@@ -36,10 +36,10 @@ struct TeardownCommand: AsyncParsableCommand {
       if existed { try context.backend.apply(ruleset.uninstallTransaction(), expectedGeneration: nil) }
       if purgeState { try context.store.purge() }
     } catch let error as NetfilterError {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     guard existed else {

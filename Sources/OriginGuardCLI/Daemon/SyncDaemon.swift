@@ -70,7 +70,10 @@ struct SyncDaemon: Service {
     } onGracefulShutdown: {
       task.cancel()
     }
-    if case .failure(.cancelled) = outcome { return false }
+    if case .failure(.cancelled) = outcome {
+      context.logger.notice("\(CycleError.cancelled)")
+      return false
+    }
     context.recorder.record(outcome, at: started, duration: clock.now - start)
     if case .success = outcome { return true }
     return false

@@ -42,7 +42,7 @@ extension CommandContext {
     case .rolledBack(let record, let reason, let changes):
       let message = Self.rollbackMessage(record, reason: reason, changes: changes)
       recorder.recordRollback(message, at: started)
-      Console.error("origin-guard: \(message)")
+      console.error("origin-guard: \(message)")
     }
   }
 

@@ -38,14 +38,3 @@ final class StopSignals: @unchecked Sendable {
   /// The name of the first signal received, if any.
   var received: String? { first.withLock { $0 } }
 }
-
-/// Writes to stderr ignoring errors: after SIGHUP the terminal is gone, and the rollback
-/// message must not crash the process that just rolled back.
-enum QuietConsole {
-  static func error(_ text: String) {
-    let line = text.hasSuffix("\n") ? text : text + "\n"
-    _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-      Glibc.write(STDERR_FILENO, buffer.baseAddress, buffer.count - 1)
-    }
-  }
-}
