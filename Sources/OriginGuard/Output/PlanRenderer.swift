@@ -86,8 +86,10 @@ public enum PlanRenderer {
       "Unchanged \(count(plan.unchangedCount, "prefix", "prefixes")); desired \(count(v4 + v6, "prefix", "prefixes")) (IPv4 \(v4), IPv6 \(v6))."
     )
     lines.append("Sources:")
-    lines += report.outcomes.map { outcome in
-      "  \(outcome.name): \(outcome.status)" + (outcome.error.map { " — \($0)" } ?? "")
+    for outcome in report.outcomes {
+      lines.append(
+        "  \(outcome.name): \(outcome.status)" + (outcome.error.map { " — \($0)" } ?? ""))
+      lines += (outcome.result?.pendingUpdates ?? []).map { "    \($0)" }
     }
     lines.append(
       plan.isInSync
@@ -155,9 +157,19 @@ public enum PlanRenderer {
     ]
   }
 
+  public static func pendingUpdateObject(_ update: PendingUpdate) -> [String: Any] {
+    [
+      "subject": update.subject, "added": update.added, "removed": update.removed,
+      "since": update.since.formatted(.iso8601),
+    ]
+  }
+
   static func sourceObject(_ outcome: SourceOutcome) -> [String: Any] {
     var object: [String: Any] = ["name": outcome.name, "status": outcome.status]
     if let error = outcome.error { object["error"] = error.description }
+    if let pending = outcome.result?.pendingUpdates, !pending.isEmpty {
+      object["pending_updates"] = pending.map(pendingUpdateObject)
+    }
     return object
   }
 

@@ -228,9 +228,7 @@ public struct Reconciler: Sendable {
       else {
         return nil
       }
-      let snapshot = SourceSnapshot(
-        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
-        contentChecksum: record.contentChecksum, entries: entries)
+      let snapshot = SourceSnapshot(name: name, record: record, entries: entries)
       return (snapshot, .seconds(max(0, now.timeIntervalSince(record.fetchedAt))))
     }
     if fromCache {
@@ -249,7 +247,11 @@ public struct Reconciler: Sendable {
       for (index, source) in sources.enumerated() {
         group.addTask {
           do throws(SourceError) {
-            return (index, .fresh(try await source.fetch()))
+            var result = try await source.fetch()
+            // An update still pending dates from when an earlier sync first saw it.
+            let earlier = header?.sources[source.name]?.pendingUpdates ?? []
+            result.pendingUpdates = result.pendingUpdates.map { $0.continuing(earlier) }
+            return (index, .fresh(result))
           } catch {
             guard let (snapshot, age) = cached(source.name) else {
               return (index, .failed(error, cacheAge: nil))
@@ -344,10 +346,7 @@ public struct Reconciler: Sendable {
       guard let entries = Self.savedEntries(record, store: store, logger: logger) else {
         return nil
       }
-      return SourceSnapshot(
-        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
-        contentChecksum: record.contentChecksum, entries: entries
-      ).asResult
+      return SourceSnapshot(name: name, record: record, entries: entries).asResult
     }
     return CombinedSources(results)
   }

@@ -23,6 +23,9 @@ public struct StateHeader: Codable, Sendable, Equatable {
     /// The source's checksum of its prefixes, whatever their order or notation.
     public var contentChecksum: String
     public var list: ListFile
+    /// Updates the provider had not switched to yet (ESA `NeedUpdate`); nil in files of older
+    /// versions and when none was pending.
+    public var pendingUpdates: [PendingUpdate]? = nil
 
     enum CodingKeys: String, CodingKey {
       case kind
@@ -30,6 +33,7 @@ public struct StateHeader: Codable, Sendable, Equatable {
       case version
       case contentChecksum = "content_checksum"
       case list
+      case pendingUpdates = "pending_updates"
     }
   }
 

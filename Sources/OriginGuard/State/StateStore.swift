@@ -168,7 +168,8 @@ public struct StateStore: Sendable {
       }
       records[snapshot.name] = StateHeader.SourceRecord(
         kind: snapshot.kind, fetchedAt: snapshot.fetchedAt, version: snapshot.version,
-        contentChecksum: snapshot.contentChecksum, list: list)
+        contentChecksum: snapshot.contentChecksum, list: list,
+        pendingUpdates: snapshot.pendingUpdates.isEmpty ? nil : snapshot.pendingUpdates)
     }
     let header = StateHeader(
       format: StateHeader.currentFormat, savedAt: date, table: table, generation: generation,

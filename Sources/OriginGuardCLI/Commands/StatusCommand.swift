@@ -1,4 +1,5 @@
 import AddressSet
+import AddressSources
 import ArgumentParser
 import Foundation
 import Netfilter
@@ -105,6 +106,7 @@ struct StatusReport {
       if let run { line += "; last run: \(run.status)" }
       if let error = run?.lastError, let at = run?.lastErrorAt { line += "; last error \(describe(at)): \(error)" }
       lines.append(line)
+      lines += (saved?.pendingUpdates ?? []).map { "    \($0)" }
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -134,6 +136,7 @@ struct StatusReport {
         entry["last_good_at"] = iso(saved.fetchedAt)
         entry["age_seconds"] = Int(now.timeIntervalSince(saved.fetchedAt))
         entry["entries"] = saved.list.count
+        if let pending = saved.pendingUpdates { entry["pending_updates"] = pending.map(PlanRenderer.pendingUpdateObject) }
       }
       if let run = record.sources[source.name] {
         entry["last_status"] = run.status
