@@ -53,6 +53,6 @@ public struct AddressParseError: Error, Hashable, Sendable, CustomStringConverti
   }
 
   public var description: String {
-    "invalid address \(String(reflecting: input)) at column \(column): \(reason)"
+    "invalid address \(MessageLimit.quote(input)) at column \(column): \(reason)"
   }
 }

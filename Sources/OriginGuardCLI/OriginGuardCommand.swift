@@ -18,7 +18,7 @@ struct OriginGuardCommand: AsyncParsableCommand {
     subcommands: [
       PlanCommand.self, SyncCommand.self, BootstrapCommand.self, ConfirmCommand.self,
       RunCommand.self, StatusCommand.self, CheckCommand.self, ExportCommand.self,
-      TeardownCommand.self, ValidateCommand.self,
+      TeardownCommand.self, ValidateCommand.self, BootstrapWatchdogCommand.self,
     ]
   )
 }

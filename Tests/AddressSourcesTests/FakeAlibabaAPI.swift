@@ -113,12 +113,27 @@ final class FakeAlibabaAPI: @unchecked Sendable {
       status: status, headers: headers)
   }
 
+  /// A `GetOriginProtection` answer in the documented shape. `regionalCurrent` and
+  /// `regionalLatest` (`[(cidr, region)]`, region `chinese_mainland` or
+  /// `global_excluding_chinese_mainland`) are left out of the answer when nil.
   static func originProtection(
     site: String, current: (v4: [String], v6: [String]), latest: (v4: [String], v6: [String]),
-    needUpdate: Bool = false
+    needUpdate: Bool = false,
+    regionalCurrent: (v4: [(String, String)], v6: [(String, String)])? = nil,
+    regionalLatest: (v4: [(String, String)], v6: [(String, String)])? = nil
   ) -> TestResponse {
     func list(_ values: [String]) -> String {
       "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+    }
+    func regional(_ key: String, _ lists: (v4: [(String, String)], v6: [(String, String)])?)
+      -> String
+    {
+      guard let lists else { return "" }
+      func items(_ values: [(String, String)]) -> String {
+        "[" + values.map { #"{"Cidr":"\#($0.0)","Region":"\#($0.1)"}"# }.joined(separator: ",")
+          + "]"
+      }
+      return #","\#(key)":{"RegionalIPv4":\#(items(lists.v4)),"RegionalIPv6":\#(items(lists.v6))}"#
     }
     return .json(
       """
@@ -127,7 +142,7 @@ final class FakeAlibabaAPI: @unchecked Sendable {
        "CurrentIPWhitelist":{"IPv4":\(list(current.v4)),"IPv6":\(list(current.v6))},
        "LatestIPWhitelist":{"IPv4":\(list(latest.v4)),"IPv6":\(list(latest.v6))},
        "DiffIPWhitelist":{"AddedIPWhitelist":{"IPv4":[],"IPv6":[]},"RemovedIPWhitelist":{"IPv4":[],"IPv6":[]},
-         "NoChangeIpWhitelist":{"IPv4":[],"IPv6":[]}}}
+         "NoChangeIpWhitelist":{"IPv4":[],"IPv6":[]}}\(regional("RegionalCurrentIPWhitelist", regionalCurrent))\(regional("RegionalLatestIPWhitelist", regionalLatest))}
       """)
   }
 }

@@ -82,7 +82,7 @@ struct CommandBootstrapTests {
       }
       #expect(try setup.allowed() == Set(Self.later))
       let confirm = try setup.originGuard("confirm")
-      #expect(confirm.output.contains("Confirmed."))
+      #expect(confirm.output.contains("Confirmed the bootstrap applied at"))
 
       let status = bootstrap.waitForExit(timeout: .seconds(15))
       #expect(status == 0, "bootstrap: \(bootstrap.output)\n\(bootstrap.errorOutput)")

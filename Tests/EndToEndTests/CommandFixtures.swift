@@ -210,14 +210,11 @@ final class CommandProcess: @unchecked Sendable {
   init(_ arguments: [String], logPrefix: String) throws {
     outputPath = logPrefix + ".out"
     errorPath = logPrefix + ".err"
-    guard FileManager.default.createFile(atPath: outputPath, contents: nil),
-      FileManager.default.createFile(atPath: errorPath, contents: nil)
-    else { throw SetupError("cannot create \(logPrefix).out/.err") }
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
     process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-    process.standardError = FileHandle(forWritingAtPath: errorPath)
+    process.standardOutput = try LogFile.handle(writingTo: outputPath)
+    process.standardError = try LogFile.handle(writingTo: errorPath)
     try process.run()
   }
 
@@ -235,6 +232,11 @@ final class CommandProcess: @unchecked Sendable {
       Thread.sleep(forTimeInterval: 0.05)
     }
     return process.terminationStatus
+  }
+
+  /// Sends `signal` (SIGTERM, say) unless it has exited.
+  func signal(_ signal: Int32) {
+    if process.isRunning { kill(process.processIdentifier, signal) }
   }
 
   /// SIGKILL unless it has exited, then reaps it.

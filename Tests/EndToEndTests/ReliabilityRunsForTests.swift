@@ -64,7 +64,7 @@ extension GuardSandbox {
   }
 
   /// Starts `origin-guard <arguments>` in the background in the namespace.
-  func startOriginGuard(_ arguments: [String], output: String = "/dev/null") throws
+  func startOriginGuard(_ arguments: [String], output: String? = nil) throws
     -> ReliabilityProcess
   {
     try ReliabilityProcess(

@@ -169,11 +169,11 @@ struct PrometheusText: Sendable {
 final class ReliabilityProcess: @unchecked Sendable {
   private let process = Process()
 
-  init(_ arguments: [String], output: String = "/dev/null") throws {
+  /// - Parameter output: a log file for stdout and stderr; nil discards them.
+  init(_ arguments: [String], output: String? = nil) throws {
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments
-    _ = FileManager.default.createFile(atPath: output, contents: nil)
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+    let handle = try output.map { try LogFile.handle(writingTo: $0) } ?? FileHandle.nullDevice
     process.standardOutput = handle
     process.standardError = handle
     process.standardInput = FileHandle.nullDevice

@@ -26,10 +26,7 @@ final class BackgroundProcess: @unchecked Sendable {
 
   init(_ arguments: [String], log: String) throws {
     logPath = log
-    guard FileManager.default.createFile(atPath: log, contents: nil) else {
-      throw TrafficTestError(description: "cannot create \(log)")
-    }
-    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+    let handle = try LogFile.handle(writingTo: log)
     defer { try? handle.close() }
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

@@ -188,4 +188,43 @@ struct BackendSemanticsTests {
       #expect(ruleset.compare(state, desired: addresses("8.8.8.8")) != .inSync)
     }
   }
+
+  /// A bootstrap's rollback: a chain someone added (with a jump into it) is deleted, an edited
+  /// chain gets its rules back, the elements come back, and the untouched chain is not
+  /// re-created; then the way back, which re-creates the chain.
+  @Test(arguments: BackendKind.available) func restoringUndoesChainsRulesAndElementsInPlace(
+    _ kind: BackendKind
+  ) async throws {
+    try await kind.with { backend in
+      try backend.install(addresses("192.0.2.0/24", "2001:db8::/48"))
+      let previous = try #require(try backend.readTable(named: table, withElements: true))
+
+      var drift = Transaction()
+      drift.addChain("extra", base: nil, table: table)
+      drift.addRule(Rule([.verdict(.accept)]), chain: "extra", table: table)
+      drift.flushChain(ruleset.guardChainName, table: table)
+      drift.addRule(Rule([.verdict(.jump("extra"))]), chain: ruleset.guardChainName, table: table)
+      for rule in ruleset.table.chain(named: ruleset.guardChainName)!.rules {
+        drift.addRule(rule, chain: ruleset.guardChainName, table: table)
+      }
+      drift.addElements([v4("198.51.100.0/24")], set: setV4, table: table)
+      try backend.apply(drift, expectedGeneration: nil)
+      let drifted = try #require(try backend.readTable(named: table, withElements: true))
+      #expect(drifted.table != previous.table)
+
+      let back = Transaction.restoring(previous, over: drifted, table: table)
+      #expect(!back.orderedDescriptions.contains { $0.contains("table") })
+      try backend.apply(back, expectedGeneration: drifted.generation)
+      let restored = try #require(try backend.readTable(named: table, withElements: true))
+      #expect(restored.table == previous.table)
+      #expect(restored.elements == previous.elements)
+
+      let again = Transaction.restoring(drifted, over: restored, table: table)
+      try backend.apply(again, expectedGeneration: restored.generation)
+      let redone = try #require(try backend.readTable(named: table, withElements: true))
+      #expect(redone.table == drifted.table)
+      #expect(redone.elements == drifted.elements)
+      #expect(Transaction.restoring(drifted, over: redone, table: table).isEmpty)
+    }
+  }
 }

@@ -305,6 +305,18 @@ struct ConfigurationErrorTests {
         #"config.yaml:11: drop_log.rate: "lots" is not a rate; write <count>/<period> with period second, minute, hour, day or week, e.g. 10/minute"#,
       ]),
     Case(
+      name: "a drop log rate and burst the kernel refuses (EOVERFLOW)",
+      yaml: "drop_log: {rate: 1/week, burst: 1000000}\n" + oneStaticSource,
+      problems: [
+        "config.yaml:1: drop_log.rate: rate 1/week with burst 1000000 is refused by the kernel: the kernel's token bucket for this rate and burst exceeds 64 bits; at this rate the burst can be at most 30500; lower the burst or use a shorter period"
+      ]),
+    Case(
+      name: "a burst alone the kernel refuses at the default rate",
+      yaml: "drop_log: {burst: 4000000000}\n" + oneStaticSource,
+      problems: [
+        "config.yaml:1: drop_log.burst: rate 10/minute with burst 4000000000 is refused by the kernel: the kernel's token bucket for this rate and burst exceeds 64 bits; at this rate the burst can be at most 3074457345; lower the burst or use a shorter period"
+      ]),
+    Case(
       name: "root is not a mapping",
       yaml: "- sources\n",
       problems: [
@@ -346,6 +358,13 @@ struct ConfigurationErrorTests {
           """)
       #expect(error.problems.map(\.kind) == [.missingKey, .unknownKey, .invalidValue])
     }
+  }
+
+  /// The largest bursts the kernel takes (checked in RateLimitKernelBoundsTests) pass.
+  @Test func dropLogAtTheKernelsBoundIsAccepted() {
+    #expect(
+      configurationProblems("drop_log: {rate: 1/week, burst: 30500}\n" + oneStaticSource) == [])
+    #expect(configurationProblems("drop_log: {burst: 3074457345}\n" + oneStaticSource) == [])
   }
 
   @Test func plainHTTPToLoopbackIsAllowed() {

@@ -28,7 +28,7 @@ struct ConfigurationFileModeTests {
     try body(path)
   }
 
-  @Test(arguments: [0o644, 0o640, 0o604, 0o660, 0o606, 0o601])
+  @Test(arguments: [0o644, 0o640, 0o604, 0o601])
   func inlineSecretInAFileOthersCanAccessIsRefused(mode: Int) throws {
     try withFile(Self.withInlineSecret, mode: mode) { path in
       do throws(ConfigurationError) {
@@ -82,6 +82,36 @@ struct ConfigurationFileModeTests {
         error.description
           == "/nonexistent/origin-guard/config.yaml: cannot open: No such file or directory")
       #expect(error.problems.map(\.kind) == [.unreadableFile])
+    }
+  }
+
+  /// Whoever can write the configuration chooses the allow-list, secret or not.
+  @Test(arguments: [0o660, 0o606, 0o666, 0o620, 0o602])
+  func aFileGroupOrOthersCanWriteIsRefused(mode: Int) throws {
+    try withFile(oneStaticSource, mode: mode) { path in
+      do throws(ConfigurationError) {
+        _ = try ConfigurationLoader.load(path: path)
+        Issue.record("loaded a configuration with mode \(String(mode, radix: 8))")
+      } catch {
+        #expect(error.problems.map(\.kind) == [.untrustedFile])
+        #expect(error.description.contains("writable by group or others"))
+        #expect(error.description.contains("chmod go-w \(path)"))
+      }
+    }
+  }
+
+  @Test(.enabled(if: geteuid() == 0, "chown needs root"))
+  func aFileAnotherUserOwnsIsRefused() throws {
+    try withFile(oneStaticSource, mode: 0o644) { path in
+      #expect(chown(path, 65534, 65534) == 0)
+      do throws(ConfigurationError) {
+        _ = try ConfigurationLoader.load(path: path)
+        Issue.record("loaded a configuration owned by uid 65534")
+      } catch {
+        #expect(error.problems.map(\.kind) == [.untrustedFile])
+        #expect(error.description.contains("owned by uid 65534"))
+        #expect(error.description.contains("chown root: \(path)"))
+      }
     }
   }
 

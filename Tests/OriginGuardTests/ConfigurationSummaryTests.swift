@@ -41,7 +41,7 @@ struct ConfigurationSummaryTests {
     #expect(!summary.contains("LTAI5tExampleKeyId"))
     #expect(
       summary.contains(
-        "esa: alibaba-esa, 1 site at https://esa.cn-hangzhou.aliyuncs.com, current list, credentials: inline AccessKey LTAI****eyId"
+        "esa: alibaba-esa, 1 site at https://esa.cn-hangzhou.aliyuncs.com, list: union, credentials: inline AccessKey LTAI****eyId"
       ))
     #expect(summary.contains("list: url, 1 document: https://example.com/list.txt?…"))
     #expect(summary.contains(#"dropped packets logged as "origin-guard drop: " at most 10/minute"#))

@@ -108,7 +108,8 @@ struct GuardsReconcilerTests {
       return
     }
     #expect(refusals.count == 1)
-    guard case .shrinksTooMuch(let family, let removed, let maximum) = refusals.first else {
+    guard case .shrinksTooMuch(let family, let removed, let maximum, .lastApplied) = refusals.first
+    else {
       Issue.record("expected a shrink refusal, got \(refusals)")
       return
     }
@@ -116,7 +117,8 @@ struct GuardsReconcilerTests {
     #expect(abs(removed - 200.0 / 3) < 0.001)
     #expect(maximum == 50)
     #expect(refusals[0].isOverridable)
-    #expect(refusals[0].description.contains("66.7% of the ipv4 addresses"))
+    #expect(
+      refusals[0].description.contains("66.7% of the ipv4 addresses origin-guard last applied"))
     #expect(plan?.removed == [prefix("198.51.100.0/24"), prefix("203.0.113.0/24")])
     #expect(error.exitCode == .refused)
     try expectUntouched(h, generation: generation, header: header, kernel: before)
@@ -133,7 +135,7 @@ struct GuardsReconcilerTests {
 
     let error = try #require(await h.syncFailure())
     #expect(error.refusals.map(\.kind) == ["max_shrink_percent"])
-    if case .shrinksTooMuch(let family, _, _) = error.refusals.first {
+    if case .shrinksTooMuch(let family, _, _, _) = error.refusals.first {
       #expect(family == .ipv6)
     }
     try expectUntouched(h, generation: generation, header: header, kernel: before)

@@ -108,7 +108,7 @@ struct MetricsCycleRecorderTests {
 
     recorder(h).record(.success(report), at: testEpoch + 10, duration: .milliseconds(250))
 
-    let record = h.store.loadRunRecord()
+    let record = try h.store.loadRunRecord()
     #expect(record.result == "success")
     #expect(record.message == report.summary)
     #expect(record.attemptedAt == testEpoch + 10)
@@ -146,7 +146,7 @@ struct MetricsCycleRecorderTests {
         .failure(error), at: testEpoch + 20 * Double(attempt), duration: .milliseconds(500))
     }
 
-    let record = h.store.loadRunRecord()
+    let record = try h.store.loadRunRecord()
     #expect(record.result == "refused")
     #expect(
       record.message?.hasPrefix("refused, the kernel was not changed: applying would remove")
@@ -182,7 +182,7 @@ struct MetricsCycleRecorderTests {
     h.source.fail()
     h.clock.advance(seconds: 60)
     recorder.record(.success(try await h.sync()), at: testEpoch + 60, duration: .seconds(1))
-    var record = h.store.loadRunRecord()
+    var record = try h.store.loadRunRecord()
     #expect(record.result == "success")
     #expect(record.sources["cdn"]?.status == "cache")
     #expect(record.sources["cdn"]?.cacheFallbacksTotal == 1)
@@ -196,7 +196,7 @@ struct MetricsCycleRecorderTests {
     h.clock.advance(seconds: 7200)
     let error = try #require(await h.syncFailure())
     recorder.record(.failure(error), at: testEpoch + 7260, duration: .seconds(2))
-    record = h.store.loadRunRecord()
+    record = try h.store.loadRunRecord()
     #expect(record.result == "source_failed")
     #expect(record.runsTotal == ["success": 2, "source_failed": 1])
     #expect(record.sources["cdn"]?.status == "failed")
@@ -227,7 +227,7 @@ struct MetricsCycleRecorderTests {
     let report = try await h.sync()
     recorder.record(.success(report), at: testEpoch + 60, duration: .seconds(1))
 
-    #expect(h.store.loadRunRecord().driftRepairsTotal == 1)
+    #expect(try h.store.loadRunRecord().driftRepairsTotal == 1)
     #expect(try metricsLines(h).contains("origin_guard_drift_repairs_total 1"))
   }
 
@@ -244,7 +244,7 @@ struct MetricsCycleRecorderTests {
     h.source.list("192.0.2.0/24")
     let report = try await h.sync()
     recorder(h).record(.success(report), at: testEpoch, duration: .seconds(1))
-    #expect(h.store.loadRunRecord().result == "success")
+    #expect(try h.store.loadRunRecord().result == "success")
     #expect(!FileManager.default.fileExists(atPath: h.directory + "/metrics"))
   }
 }
@@ -266,7 +266,7 @@ struct ReconcilerExitCodeTests {
   }
 
   @Test func exitCodesAreStable() {
-    #expect(ExitCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7])
+    #expect(ExitCode.allCases.map(\.rawValue) == [0, 1, 2, 3, 4, 5, 6, 7, 8])
     #expect(ExitCode.allCases.allSatisfy { !$0.meaning.isEmpty })
   }
 }

@@ -70,6 +70,9 @@ struct PlanRendererTests {
       ],
       "applied" : true,
       "basis" : "saved-state",
+      "configuration_changes" : [
+
+      ],
       "counts" : {
         "add" : 2,
         "desired_ipv4" : 3,
@@ -77,14 +80,28 @@ struct PlanRendererTests {
         "remove" : 1,
         "unchanged" : 3
       },
+      "drift_elements" : {
+        "restored" : [
+
+        ],
+        "unapplied_removed" : [
+
+        ]
+      },
       "drifts" : [
 
       ],
       "forced_past" : [
 
       ],
+      "former_tables" : [
+
+      ],
       "generation" : 2,
       "in_sync" : false,
+      "notes" : [
+
+      ],
       "remove" : [
         {
           "family" : "ipv4",
@@ -97,6 +114,7 @@ struct PlanRendererTests {
           ]
         }
       ],
+      "shrink_baseline" : "last_applied",
       "sources" : [
         {
           "name" : "cdn",
@@ -109,6 +127,7 @@ struct PlanRendererTests {
         }
       ],
       "table" : "origin_guard",
+      "table_deleted_by_someone_else" : false,
       "table_exists" : true
     }
 
@@ -146,20 +165,21 @@ struct PlanRendererTests {
 
   static let driftText = """
     table inet origin_guard: generation 5 (read from the kernel)
-    Structure drift, repaired in the same atomic batch:
+    Structure drift, repaired in the same atomic batch (someone else changed it):
       ! chain input changed: found type filter hook input priority -10; policy drop, expected type filter hook input priority -10; policy accept
       ! a rule was inserted into chain guard at position 1: `accept`
-    Remove 1 prefix:
-      - 203.0.113.0/24  no longer listed by any source
+    Remove 1 prefix nobody applied: elements someone else added (drift):
+      - 203.0.113.0/24  not applied by origin-guard, listed by no source
     Unchanged 1 prefix; desired 1 prefix (IPv4 1, IPv6 0).
     Sources:
       cdn: fresh
     Applied in one atomic batch (generation 6).
-    Forced past: applying would remove 50.0% of the ipv4 addresses in the kernel, more than max_shrink_percent (40.0%); use --force if this is expected
 
     """
 
-  @Test func textOfADriftRepairWithAForeignElementAndForce() async throws {
+  /// The foreign element is half of the kernel's IPv4 addresses, yet no `--force` is needed:
+  /// the shrink guard measures what origin-guard applied, and the element is drift.
+  @Test func textOfADriftRepairWithAForeignElement() async throws {
     var guards = testGuards
     guards.maxShrinkPercent = 40
     let h = try Harness(guards: guards)
@@ -173,7 +193,7 @@ struct PlanRendererTests {
       v4Range("203.0.113.0/24"), set: "allowed_v4", table: "origin_guard")
     h.fake.simulateForeignCommit()
 
-    let report = try await h.sync(force: true)
+    let report = try await h.sync()
     #expect(PlanRenderer.text(report, table: "origin_guard") == Self.driftText)
   }
 
@@ -184,6 +204,9 @@ struct PlanRendererTests {
       ],
       "applied" : false,
       "basis" : "saved-state",
+      "configuration_changes" : [
+
+      ],
       "counts" : {
         "add" : 0,
         "desired_ipv4" : 1,
@@ -191,17 +214,32 @@ struct PlanRendererTests {
         "remove" : 0,
         "unchanged" : 1
       },
+      "drift_elements" : {
+        "restored" : [
+
+        ],
+        "unapplied_removed" : [
+
+        ]
+      },
       "drifts" : [
 
       ],
       "forced_past" : [
 
       ],
+      "former_tables" : [
+
+      ],
       "generation" : 2,
       "in_sync" : true,
+      "notes" : [
+
+      ],
       "remove" : [
 
       ],
+      "shrink_baseline" : "last_applied",
       "sources" : [
         {
           "name" : "cdn",
@@ -209,6 +247,7 @@ struct PlanRendererTests {
         }
       ],
       "table" : "origin_guard",
+      "table_deleted_by_someone_else" : false,
       "table_exists" : true
     }
 
@@ -229,5 +268,56 @@ struct PlanRendererTests {
 
         """)
     #expect(PlanRenderer.json(report, table: "origin_guard") == Self.inSyncJSON)
+  }
+
+  /// What the parser changed is in the text and the JSON (it was collected, never shown).
+  @Test func notesOfTheParserAreShown() async throws {
+    let h = try Harness()
+    let url = h.source.url
+    h.source.respond(
+      .entries([
+        SourceEntry(
+          prefix: prefix("203.0.113.0/25"), origin: .url(url, line: 1),
+          notes: [.hostBitsMasked(original: "203.0.113.77/25")]),
+        SourceEntry(
+          prefix: prefix("192.0.2.9/32"), origin: .url(url, line: 2),
+          notes: [.ipv4MappedConverted(original: "::ffff:192.0.2.9")]),
+      ]))
+    let report = try await h.plan()
+    let text = PlanRenderer.text(report, table: "origin_guard")
+    #expect(
+      text.contains(
+        """
+        Changed by the parser (2 entries):
+          ~ source cdn, URL \(url) line 1: 203.0.113.77/25 has host bits set; masked to its network: 203.0.113.0/25
+          ~ source cdn, URL \(url) line 2: ::ffff:192.0.2.9 is IPv4-mapped; used as IPv4: 192.0.2.9/32
+
+        """))
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(PlanRenderer.json(report, table: "origin_guard").utf8))
+        as? [String: Any])
+    let notes = try #require(json["notes"] as? [[String: Any]])
+    #expect(notes.map { $0["prefix"] as? String } == ["203.0.113.0/25", "192.0.2.9/32"])
+    #expect(
+      notes.first?["note"] as? String == "203.0.113.77/25 has host bits set; masked to its network")
+  }
+
+  /// One prefix listed on 5,000 lines: its row shows 20 listings and how many more, the
+  /// JSON 20 objects and `provenance_omitted`.
+  @Test func provenanceOfAPrefixIsCapped() async throws {
+    let h = try Harness()
+    h.source.list(contentsOf: Array(repeating: "203.0.113.7", count: 5_000))
+    let report = try await h.plan()
+    let text = PlanRenderer.text(report, table: "origin_guard")
+    #expect(text.contains("line 20; and 4,980 more listings\n"))
+    #expect(text.utf8.count < 8_192)
+    let json = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(PlanRenderer.json(report, table: "origin_guard").utf8))
+        as? [String: Any])
+    let added = try #require((json["add"] as? [[String: Any]])?.first)
+    #expect((added["provenance"] as? [Any])?.count == 20)
+    #expect(added["provenance_omitted"] as? Int == 4_980)
   }
 }

@@ -39,6 +39,7 @@ final class FakeSource: AddressSource {
   let kind: SourceKind
   private let clock: TestClock
   private let state: Mutex<(script: [Response], calls: Int)>
+  private let pending = Mutex<[PendingUpdate]>([])
 
   init(name: String, kind: SourceKind = .url, clock: TestClock) {
     self.name = name
@@ -46,6 +47,9 @@ final class FakeSource: AddressSource {
     self.clock = clock
     state = Mutex(([], 0))
   }
+
+  /// From now on, every answer reports these updates as pending.
+  func reportPending(_ updates: [PendingUpdate]) { pending.withLock { $0 = updates } }
 
   /// The URL the fake pretends to download; origins of `list` entries point into it.
   var url: String { "https://lists.example/\(name).txt" }
@@ -57,6 +61,8 @@ final class FakeSource: AddressSource {
 
   /// From now on, answers with these prefixes, each on its own line of `url`.
   func list(_ prefixes: String...) { respond(entries(prefixes)) }
+
+  func list(contentsOf prefixes: [String]) { respond(entries(prefixes)) }
 
   /// From now on, fails to connect.
   func fail() { respond(failure) }
@@ -86,7 +92,8 @@ final class FakeSource: AddressSource {
       let canonical = Set(entries.map(\.prefix.description)).sorted().joined(separator: ",")
       return SourceResult(
         source: name, kind: kind, entries: entries, fetchedAt: clock.now(),
-        version: SourceVersion(checksum: "test:" + canonical))
+        version: SourceVersion(checksum: "test:" + canonical),
+        pendingUpdates: pending.withLock { $0 })
     }
   }
 }

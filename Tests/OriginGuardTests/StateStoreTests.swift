@@ -164,14 +164,16 @@ struct StateStoreTests {
     let store = directory.store
     try store.prepare()
     let data = Data("192.0.2.0/24\tconfig\nnot a prefix\tconfig\n".utf8)
-    try data.write(to: URL(fileURLWithPath: store.listsDirectory + "/x.txt"))
+    let file = String(StateStore.checksum(data).dropFirst("sha256:".count)) + ".txt"
+    try data.write(to: URL(fileURLWithPath: store.listsDirectory + "/" + file))
     let record = StateHeader.SourceRecord(
       kind: "static", fetchedAt: testEpoch, version: "v", contentChecksum: "c",
-      list: .init(file: "x.txt", checksum: StateStore.checksum(data), count: 2))
+      list: .init(file: file, checksum: StateStore.checksum(data), count: 2))
     #expect(
       corruption { try store.loadEntries(record) }?.reason.contains("unreadable line") == true)
   }
 
+  /// Only lists of ours (named by a checksum) are removed: anything else in `lists/` stays.
   @Test func listsNoHeaderNamesAreRemovedAndUnchangedListsAreKept() throws {
     let directory = try TemporaryStateDirectory()
     let store = directory.store
@@ -190,7 +192,7 @@ struct StateStoreTests {
     #expect(second.sources["cdn"]?.list == first.sources["cdn"]?.list)
     #expect(second.applied.file != first.applied.file)
     let files = Set(try FileManager.default.contentsOfDirectory(atPath: store.listsDirectory))
-    #expect(files == [second.applied.file, second.sources["cdn"]!.list.file])
+    #expect(files == [second.applied.file, second.sources["cdn"]!.list.file, "junk.txt"])
   }
 
   @Test func anUnchangedSourceListThatWasDamagedIsRewritten() throws {
@@ -244,7 +246,7 @@ struct StateStoreTests {
   @Test func runRecordRoundTripAndUnreadableRecordIsEmpty() throws {
     let directory = try TemporaryStateDirectory()
     let store = directory.store
-    #expect(store.loadRunRecord() == RunRecord())
+    #expect(try store.loadRunRecord() == RunRecord())
 
     var record = RunRecord()
     record.attemptedAt = testEpoch
@@ -254,10 +256,10 @@ struct StateStoreTests {
       status: "cache", lastError: "boom", lastErrorAt: testEpoch, errorsTotal: 2,
       cacheFallbacksTotal: 1)
     try store.saveRunRecord(record)
-    #expect(store.loadRunRecord() == record)
+    #expect(try store.loadRunRecord() == record)
 
     try Data("[1,".utf8).write(to: URL(fileURLWithPath: store.lastRunPath))
-    #expect(store.loadRunRecord() == RunRecord())
+    #expect(try store.loadRunRecord() == RunRecord())
   }
 }
 

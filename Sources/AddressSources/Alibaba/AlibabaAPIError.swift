@@ -1,3 +1,5 @@
+import AddressSet
+
 /// An error answer from an Alibaba Cloud API, classified by its `Code` (the HTTP status is
 /// not reliable: the same code comes with 400, 403 or 404 depending on product and era).
 public struct AlibabaAPIError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -81,9 +83,9 @@ public struct AlibabaAPIError: Error, Hashable, Sendable, CustomStringConvertibl
   }
 
   public var description: String {
-    var text = "\(action) failed: \(code): \(message)"
+    var text = "\(action) failed: \(MessageLimit.clip(code)): \(MessageLimit.clip(message))"
     if let advice { text += " — \(advice)" }
-    if let requestID { text += " (request id \(requestID))" }
+    if let requestID { text += " (request id \(MessageLimit.clip(requestID)))" }
     return text
   }
 }

@@ -67,7 +67,7 @@ public struct AlibabaCDNSource: AddressSource {
       try collector.requireEntries(since: start, origin: origin)
       upstream[origin] = UpstreamVersion(requestID: answer.requestID)
     }
-    for skipped in collector.skipped { context.logger.warning("source \(name): \(skipped)") }
+    collector.log(to: context.logger)
     return SourceResult(
       source: name, kind: .alibabaCDN, entries: collector.entries, skipped: collector.skipped,
       fetchedAt: context.clock.now(),

@@ -39,18 +39,16 @@ public struct AlibabaCDNSourceConfig: Hashable, Sendable {
 
 /// Which list of an ESA site's origin protection to use.
 public enum ESAWhitelist: String, Hashable, Sendable, CaseIterable, Codable {
-  /// `CurrentIPWhitelist`: what ESA uses now (the default).
+  /// Both lists while an update is pending (`NeedUpdate`), the latest alone once none is
+  /// (the default). ESA sends from the current list until the update is confirmed and from
+  /// the latest right after, so any single list refuses some nodes for up to one interval.
+  case union
+  /// `CurrentIPWhitelist` only: nodes of a pending update are refused from the moment it is
+  /// confirmed until the next sync.
   case current
-  /// `LatestIPWhitelist`: what ESA will use once the update is confirmed. Allowing it ahead
-  /// of the confirmation avoids a window in which new L2 nodes are refused.
+  /// `LatestIPWhitelist` only: nodes the pending update removes are refused while ESA still
+  /// sends from them, until the update is confirmed.
   case latest
-
-  var responseKey: String {
-    switch self {
-    case .current: "CurrentIPWhitelist"
-    case .latest: "LatestIPWhitelist"
-    }
-  }
 }
 
 /// Configuration of an `alibaba-esa` source: an ESA site's origin-protection address list,
@@ -63,7 +61,7 @@ public struct AlibabaESASourceConfig: Hashable, Sendable {
   public var region: String
   /// `endpoint`: overrides the region's endpoint.
   public var endpoint: String?
-  /// `list`: `current` or `latest`.
+  /// `list`: `union` (the default), `current` or `latest`.
   public var list: ESAWhitelist
   public var credentials: AlibabaCredentialsConfig
   public var retry: RetryPolicy
@@ -74,7 +72,7 @@ public struct AlibabaESASourceConfig: Hashable, Sendable {
 
   public init(
     name: String, siteIDs: [String], region: String = "cn-hangzhou", endpoint: String? = nil,
-    list: ESAWhitelist = .current,
+    list: ESAWhitelist = .union,
     credentials: AlibabaCredentialsConfig = AlibabaCredentialsConfig(),
     retry: RetryPolicy = RetryPolicy(), http: HTTPOptions = HTTPOptions(),
     maxCallsPerSecond: Double = 10,

@@ -6,7 +6,7 @@ public struct PrefixProvenance: Hashable, Sendable, CustomStringConvertible {
   public let provenance: [Provenance]
 
   public var description: String {
-    "\(prefix) from " + provenance.map(\.description).joined(separator: "; ")
+    "\(prefix) from " + MessageLimit.list(provenance.map(\.description))
   }
 }
 
@@ -44,11 +44,15 @@ public struct CombinedSources: Sendable {
   /// `provenance` restricted to the prefixes `include` accepts.
   public func provenance(where include: (AnyIPPrefix) -> Bool) -> [AnyIPPrefix: [Provenance]] {
     var provenance: [AnyIPPrefix: [Provenance]] = [:]
+    // One prefix can be listed 100,000 times: a set answers "listed already?" for each in
+    // constant time, where searching the prefix's contributors made that quadratic.
+    var seen = Set<Listing>()
     for result in results {
       for entry in result.entries where include(entry.prefix) {
         let contributor = Provenance(source: result.source, origin: entry.origin)
-        // One hash lookup per entry.
-        provenance[entry.prefix, default: []].appendUnlessPresent(contributor)
+        if seen.insert(Listing(prefix: entry.prefix, contributor: contributor)).inserted {
+          provenance[entry.prefix, default: []].append(contributor)
+        }
       }
     }
     return provenance
@@ -94,10 +98,10 @@ extension AnyIPPrefix {
   }
 }
 
-extension Array where Element == Provenance {
-  fileprivate mutating func appendUnlessPresent(_ contributor: Provenance) {
-    if !contains(contributor) { append(contributor) }
-  }
+/// One (prefix, contributor) pair of the provenance map.
+private struct Listing: Hashable {
+  let prefix: AnyIPPrefix
+  let contributor: Provenance
 }
 
 /// Merges several sources' results into the desired allow-list with provenance.

@@ -1,3 +1,4 @@
+import AddressSet
 import Foundation
 
 /// Which URLs origin-guard talks to: HTTPS only, because a list fetched over plain HTTP can be
@@ -9,7 +10,7 @@ enum EndpointPolicy {
       !host.isEmpty
     else {
       throw .invalidConfiguration(
-        source: source, problem: "\(String(reflecting: text)) is not an absolute URL")
+        source: source, problem: "\(MessageLimit.quote(text)) is not an absolute URL")
     }
     switch scheme {
     case "https": return url

@@ -1,4 +1,5 @@
 import AddressSet
+import Logging
 
 /// Parses a source's entries one by one and applies its `EntryPolicy`; every source kind
 /// funnels its strings through here, so all of them treat bad entries the same way.
@@ -53,6 +54,25 @@ struct EntryCollector {
     case .skip:
       let at = column.map { "column \($0): " } ?? ""
       skipped.append(SkippedEntry(origin: origin, entry: entry, reason: at + reason))
+    }
+  }
+
+  /// Logs the skipped entries and what the parser changed, at most `MessageLimit.listedItems`
+  /// lines of each: a list of 100,000 bad lines must not become 100,000 log lines.
+  func log(to logger: Logger) {
+    let (skippedShown, skippedOmitted) = MessageLimit.head(skipped)
+    for entry in skippedShown { logger.warning("source \(source): \(entry)") }
+    if skippedOmitted > 0 {
+      logger.warning(
+        "source \(source): and \(MessageLimit.grouped(skippedOmitted)) more skipped entries")
+    }
+    let notes = EntryNote.notes(of: entries, source: source)
+    let (notesShown, notesOmitted) = MessageLimit.head(notes)
+    for note in notesShown { logger.notice("\(note.description)") }
+    if notesOmitted > 0 {
+      logger.notice(
+        "source \(source): and \(MessageLimit.grouped(notesOmitted)) more entries changed by the parser"
+      )
     }
   }
 

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
+import NIOSSL
 
 /// A complete HTTP response, body read up to the size limit.
 struct HTTPResponseData: Sendable {
@@ -15,12 +17,17 @@ enum TransportFailure: Error, CustomStringConvertible {
   case timedOut
   case bodyTooLarge
   case connection(String)
+  /// The server's certificate failed verification: retrying meets the same certificate.
+  case certificateRejected(String)
+  /// The task was cancelled (the daemon is shutting down), not the server's fault.
+  case cancelled
 
   var description: String {
     switch self {
     case .timedOut: "timed out"
     case .bodyTooLarge: "response too large"
-    case .connection(let reason): reason
+    case .connection(let reason), .certificateRejected(let reason): reason
+    case .cancelled: "cancelled"
     }
   }
 }
@@ -42,6 +49,11 @@ struct HTTPTransport: Sendable {
     configuration.timeout = HTTPClient.Configuration.Timeout(
       connect: TimeAmount(options.connectTimeout))
     configuration.redirectConfiguration = .disallow
+    // By default the pool retries a failed connection attempt, with backoff, until the connect
+    // timeout: a refused port or an untrusted certificate then takes the whole timeout (31 s)
+    // on every attempt, holding the lock. Fail at once instead; `Retrying` decides what to
+    // try again.
+    configuration.connectionPool.retryConnectionEstablishment = false
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     let result: Result<T, Failure>
     do {
@@ -61,15 +73,19 @@ struct HTTPTransport: Sendable {
   ) async throws(TransportFailure) -> HTTPResponseData {
     let timeout = options.timeout
     let outcome = await withTaskGroup(of: Result<HTTPResponseData, TransportFailure>?.self) {
-      group in
+      group -> Result<HTTPResponseData, TransportFailure> in
       group.addTask { await self.exchange(method, url, headers: headers, body: body) }
       group.addTask {
-        // nil when cancelled because the exchange finished first.
+        // nil when cancelled: the exchange finished first, or the task was cancelled.
         (try? await Task.sleep(for: timeout)).map { .failure(.timedOut) }
       }
       let first = await group.next() ?? nil
       group.cancelAll()
-      return first ?? .failure(.timedOut)
+      if case .success(let response)? = first { return .success(response) }
+      // Cancelled from outside (the daemon shutting down): that is no timeout, and whatever
+      // the cancelled exchange reported is not the server's fault either.
+      if Task.isCancelled { return .failure(.cancelled) }
+      return first ?? .failure(.cancelled)
     }
     return try outcome.get()
   }
@@ -105,7 +121,7 @@ struct HTTPTransport: Sendable {
     {
       return .failure(.timedOut)
     } catch {
-      return .failure(.connection(Self.describe(error)))
+      return .failure(Self.classify(error))
     }
   }
 
@@ -115,12 +131,41 @@ struct HTTPTransport: Sendable {
     case .timedOut: .timedOut(source: source, url: url, after: options.timeout)
     case .bodyTooLarge: .bodyTooLarge(source: source, url: url, limit: options.maxBodyBytes)
     case .connection(let reason): .connectionFailed(source: source, url: url, reason: reason)
+    case .certificateRejected(let reason):
+      .certificateRejected(source: source, url: url, reason: reason)
+    case .cancelled: .cancelled(source: source)
     }
   }
 
-  private static func describe(_ error: any Error) -> String {
-    if let error = error as? HTTPClientError { return error.description }
-    return String(describing: error)
+  /// Names what went wrong below HTTP in the operator's terms.
+  static func classify(_ error: any Error) -> TransportFailure {
+    if error is CancellationError || (error as? HTTPClientError) == .cancelled {
+      return .cancelled
+    }
+    if let error = error as? NIOSSLError, case .handshakeFailed(let detail) = error,
+      "\(detail)".contains("CERTIFICATE_VERIFY_FAILED")
+    {
+      return .certificateRejected("\(detail)")
+    }
+    if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+      return .certificateRejected("\(error)")
+    }
+    if refused(error) {
+      return .connection(
+        "connection refused (nothing listens on that port: check the URL, and that the server runs)"
+      )
+    }
+    if let error = error as? HTTPClientError { return .connection(error.description) }
+    return .connection(String(describing: error))
+  }
+
+  private static func refused(_ error: any Error) -> Bool {
+    if let error = error as? IOError { return error.errnoCode == ECONNREFUSED }
+    if let error = error as? NIOConnectionError {
+      return !error.connectionErrors.isEmpty
+        && error.connectionErrors.allSatisfy { refused($0.error) }
+    }
+    return false
   }
 }
 

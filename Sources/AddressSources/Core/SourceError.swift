@@ -29,6 +29,10 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
   case timedOut(source: String, url: String, after: Duration)
   /// Could not connect, TLS failed, or the connection broke.
   case connectionFailed(source: String, url: String, reason: String)
+  /// The server's TLS certificate failed verification (untrusted, expired, another name).
+  case certificateRejected(source: String, url: String, reason: String)
+  /// The fetch was abandoned because origin-guard is shutting down.
+  case cancelled(source: String)
   /// Alibaba Cloud answered with an error `Code`.
   case alibabaAPI(source: String, origin: Origin, error: AlibabaAPIError)
   /// No usable Alibaba Cloud credentials.
@@ -44,7 +48,8 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
       .insecureURL(let source, _),
       .httpStatus(let source, _, _, _), .bodyTooLarge(let source, _, _),
       .timedOut(let source, _, _),
-      .connectionFailed(let source, _, _), .alibabaAPI(let source, _, _),
+      .connectionFailed(let source, _, _), .certificateRejected(let source, _, _),
+      .cancelled(let source), .alibabaAPI(let source, _, _),
       .credentials(let source, _):
       source
     case .retriesExhausted(_, let last): last.source
@@ -85,30 +90,39 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
       return "cannot read \(path): \(reason)"
     case .invalidEntry(_, let origin, let entry, let column, let reason):
       let at = column.map { ", column \($0)" } ?? ""
-      return "\(origin)\(at): \(String(reflecting: entry)) is not an address or prefix: \(reason)"
+      return "\(origin)\(at): \(MessageLimit.quote(entry)) is not an address or prefix: \(reason)"
         + " (fix the entry, or set on_invalid_entry: skip to drop such entries with a warning)"
     case .prefixTooBroad(_, let origin, let entry, let prefix, let minimum):
       let key = prefix.family == .ipv4 ? "min_prefix_length_v4" : "min_prefix_length_v6"
-      return "\(origin): \(String(reflecting: entry)) (\(prefix)) is broader than /\(minimum);"
+      return "\(origin): \(MessageLimit.quote(entry)) (\(prefix)) is broader than /\(minimum);"
         + " a list this broad is suspicious. If it is really intended, lower \(key)"
     case .emptyResult(_, let origin?):
       return "\(origin) returned no prefixes; refusing an empty list (it would lock the CDN out)"
     case .emptyResult(_, nil):
       return "the source returned no prefixes; refusing an empty list (it would lock the CDN out)"
     case .malformedDocument(_, let origin, let problem, let requestID):
-      return "\(origin): unexpected content: \(problem)" + Self.request(requestID)
+      return "\(origin): unexpected content: \(MessageLimit.clip(problem))"
+        + Self.request(requestID)
     case .insecureURL(_, let url):
       return
-        "\(url) is plain HTTP; only https:// is allowed (http:// only for 127.0.0.1, ::1 and localhost)"
+        "\(MessageLimit.clip(url)) is plain HTTP; only https:// is allowed (http:// only for 127.0.0.1, ::1 and localhost)"
     case .httpStatus(_, let url, let status, let requestID):
-      return "\(url) answered HTTP \(status)" + Self.request(requestID)
+      return "\(MessageLimit.clip(url)) answered HTTP \(status)" + Self.request(requestID)
     case .bodyTooLarge(_, let url, let limit):
-      return "\(url): response larger than \(limit) bytes; download aborted"
+      return "\(MessageLimit.clip(url)): response larger than \(limit) bytes; download aborted"
         + " (raise max_body_bytes if the list really is that big)"
     case .timedOut(_, let url, let after):
-      return "\(url): no complete response within \(after) (check connectivity, or raise timeout)"
+      return
+        "\(MessageLimit.clip(url)): no complete response within \(after) (check connectivity, or raise timeout)"
     case .connectionFailed(_, let url, let reason):
-      return "\(url): connection failed: \(reason)"
+      return "\(MessageLimit.clip(url)): connection failed: \(MessageLimit.clip(reason))"
+    case .certificateRejected(_, let url, let reason):
+      return
+        "\(MessageLimit.clip(url)): the server's TLS certificate is not trusted (\(MessageLimit.clip(reason)));"
+        + " origin-guard always verifies certificates: serve a certificate for this host name from"
+        + " a CA in the system trust store (or add your CA to it), or fix the URL's host name"
+    case .cancelled:
+      return "fetch abandoned: origin-guard is shutting down"
     case .alibabaAPI(_, let origin, let error):
       return "\(origin): \(error)"
     case .credentials(_, let error):

@@ -28,7 +28,7 @@ public struct SkippedEntry: Hashable, Sendable, CustomStringConvertible {
     self.reason = reason
   }
 
-  public var description: String { "\(origin): skipped \(String(reflecting: entry)): \(reason)" }
+  public var description: String { "\(origin): skipped \(MessageLimit.quote(entry)): \(reason)" }
 }
 
 /// What identifies one upstream document or API answer.
@@ -86,11 +86,16 @@ public struct SourceResult: Sendable {
   public let version: SourceVersion
   /// True when the server answered 304 Not Modified and the remembered list was reused.
   public let unchanged: Bool
+  /// Newer lists the provider has not switched to yet; while one is pending the entries hold
+  /// both lists (unless configured otherwise).
+  public var pendingUpdates: [PendingUpdate]
 
   public init(
     source: String, kind: SourceKind, entries: [SourceEntry], skipped: [SkippedEntry] = [],
-    fetchedAt: Date, version: SourceVersion, unchanged: Bool = false
+    fetchedAt: Date, version: SourceVersion, unchanged: Bool = false,
+    pendingUpdates: [PendingUpdate] = []
   ) {
+    self.pendingUpdates = pendingUpdates
     self.source = source
     self.kind = kind
     self.entries = entries

@@ -50,7 +50,7 @@ public struct FileSource: AddressSource {
       }
     }
     try collector.requireEntries(since: 0, origin: nil)
-    for skipped in collector.skipped { context.logger.warning("source \(name): \(skipped)") }
+    collector.log(to: context.logger)
     return SourceResult(
       source: name, kind: .file, entries: collector.entries, skipped: collector.skipped,
       fetchedAt: context.clock.now(),

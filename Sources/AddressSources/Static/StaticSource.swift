@@ -32,6 +32,7 @@ public struct StaticSource: AddressSource {
       try collector.add(text, origin: .configuration)
     }
     try collector.requireEntries(since: 0, origin: nil)
+    collector.log(to: context.logger)
     return SourceResult(
       source: name, kind: .static, entries: collector.entries, skipped: collector.skipped,
       fetchedAt: context.clock.now(),

@@ -71,7 +71,7 @@ public struct URLSource: AddressSource {
       upstream[.url(url, line: nil)] = UpstreamVersion(
         etag: download.document.etag, lastModified: download.document.lastModified)
     }
-    for skipped in collector.skipped { context.logger.warning("source \(name): \(skipped)") }
+    collector.log(to: context.logger)
     // Remember only lists that passed every check: a rejected list must be downloaded and
     // checked again next time, not answered from memory.
     for download in downloads where !download.notModified { await remember(download) }

@@ -51,6 +51,25 @@ enum FakeCommit {
       }
     case .flushChain(let tableName, let chain):
       try modifyChain(chain, tableName, in: &tables, operation) { $0.rules = [] }
+    case .deleteChain(let tableName, let chainName):
+      try modify(tableName, in: &tables, operation) {
+        (table: inout FakeTable) throws(NetfilterError) in
+        guard let index = table.table.chains.firstIndex(where: { $0.name == chainName }) else {
+          throw .objectMissing(operation: operation)
+        }
+        let jumpedTo = table.table.chains.contains { chain in
+          chain.rules.contains { rule in
+            rule.expressions.contains {
+              $0 == .verdict(.jump(chainName)) || $0 == .verdict(.goto(chainName))
+            }
+          }
+        }
+        // The kernel refuses (EBUSY) a chain that still holds rules or is a jump target.
+        guard table.table.chains[index].rules.isEmpty, !jumpedTo else {
+          throw .kernel(operation: operation, errno: 16)
+        }
+        table.table.chains.remove(at: index)
+      }
     case .addRule(let tableName, let chainName, var rule):
       try modify(tableName, in: &tables, operation) {
         (table: inout FakeTable) throws(NetfilterError) in

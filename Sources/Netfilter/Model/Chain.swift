@@ -1,6 +1,6 @@
 /// A chain and its rules. A base chain is attached to a netfilter hook and sees packets; a
 /// regular chain only runs when a rule jumps to it.
-public struct Chain: Hashable, Sendable {
+public struct Chain: Hashable, Sendable, Codable {
   public var name: String
   public var base: BaseChain?
   public var rules: [Rule]
@@ -13,7 +13,7 @@ public struct Chain: Hashable, Sendable {
 }
 
 /// Where a base chain sits: its type, hook, priority and default policy.
-public struct BaseChain: Hashable, Sendable, CustomStringConvertible {
+public struct BaseChain: Hashable, Sendable, Codable, CustomStringConvertible {
   public var type: String
   public var hook: Hook
   public var priority: Int32
@@ -32,7 +32,7 @@ public struct BaseChain: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A netfilter hook of the inet family (`NF_INET_*`).
-public struct Hook: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct Hook: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -50,7 +50,7 @@ public struct Hook: RawRepresentable, Hashable, Sendable, CustomStringConvertibl
 }
 
 /// A base chain's default verdict (`NF_ACCEPT`, `NF_DROP`).
-public struct Policy: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct Policy: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 

@@ -4,7 +4,7 @@
 /// that is what `nft` produces for every rule origin-guard writes, so a rule read back from the
 /// kernel compares equal to the intended one exactly when the kernel runs the same steps.
 /// Anything else decodes as `.unrecognized`, which never equals an intended expression.
-public enum Expression: Hashable, Sendable {
+public enum Expression: Hashable, Sendable, Codable {
   /// Loads packet metadata (protocol numbers, interface names).
   case meta(MetaKey)
   /// Loads `length` bytes at `offset` of a packet header.
@@ -34,7 +34,7 @@ public enum Expression: Hashable, Sendable {
 /// A set a `lookup` reads: one of the table's named sets, or an anonymous constant set that
 /// belongs to the rule (`{ 80, 443 }`), identified by its contents since its name is made up by
 /// the kernel.
-public enum SetReference: Hashable, Sendable {
+public enum SetReference: Hashable, Sendable, Codable {
   case named(String)
   case anonymous(keyType: SetKeyType, keys: [[UInt8]])
 
@@ -45,7 +45,7 @@ public enum SetReference: Hashable, Sendable {
 }
 
 /// A rate limit: `limit rate 10/minute` (burst 5 is what `nft` uses when none is given).
-public struct RateLimit: Hashable, Sendable {
+public struct RateLimit: Hashable, Sendable, Codable {
   public var rate: UInt64
   /// The period the rate is counted over, in seconds (60 for "per minute").
   public var periodSeconds: UInt64

@@ -3,7 +3,7 @@
 // round-trip (and show up in drift reports) instead of failing to decode.
 
 /// What a `meta` expression loads (`NFT_META_*`).
-public struct MetaKey: RawRepresentable, Hashable, Sendable {
+public struct MetaKey: RawRepresentable, Hashable, Sendable, Codable {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -13,7 +13,7 @@ public struct MetaKey: RawRepresentable, Hashable, Sendable {
 }
 
 /// The header a `payload` expression reads from (`NFT_PAYLOAD_*_HEADER`).
-public struct PayloadBase: RawRepresentable, Hashable, Sendable {
+public struct PayloadBase: RawRepresentable, Hashable, Sendable, Codable {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -23,7 +23,7 @@ public struct PayloadBase: RawRepresentable, Hashable, Sendable {
 }
 
 /// What a `ct` expression loads (`NFT_CT_*`).
-public struct ConntrackKey: RawRepresentable, Hashable, Sendable {
+public struct ConntrackKey: RawRepresentable, Hashable, Sendable, Codable {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -31,7 +31,7 @@ public struct ConntrackKey: RawRepresentable, Hashable, Sendable {
 }
 
 /// A routing lookup: which address to look up (`NFTA_FIB_F_*` flags) and what to return.
-public struct FibQuery: Hashable, Sendable {
+public struct FibQuery: Hashable, Sendable, Codable {
   public var flags: UInt32
   public var result: UInt32
 
@@ -45,7 +45,7 @@ public struct FibQuery: Hashable, Sendable {
 }
 
 /// A comparison (`NFT_CMP_*`).
-public struct CompareOperator: RawRepresentable, Hashable, Sendable {
+public struct CompareOperator: RawRepresentable, Hashable, Sendable, Codable {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -54,7 +54,7 @@ public struct CompareOperator: RawRepresentable, Hashable, Sendable {
 }
 
 /// What happens to a packet when a rule ends with it.
-public enum Verdict: Hashable, Sendable {
+public enum Verdict: Hashable, Sendable, Codable {
   case accept
   case drop
   case jump(String)

@@ -1,5 +1,5 @@
 /// A rule: expressions run in order until one ends the rule or a verdict decides.
-public struct Rule: Hashable, Sendable, CustomStringConvertible {
+public struct Rule: Hashable, Sendable, Codable, CustomStringConvertible {
   public var expressions: [Expression]
   /// The values of the rule's `counter`, when read from the kernel. They change with every
   /// packet, so they are not part of what the rule is: equality ignores them.
@@ -17,7 +17,7 @@ public struct Rule: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Packets and bytes a `counter` expression has seen.
-public struct Counter: Hashable, Sendable, CustomStringConvertible {
+public struct Counter: Hashable, Sendable, Codable, CustomStringConvertible {
   public var packets: UInt64
   public var bytes: UInt64
 

@@ -1,7 +1,7 @@
 import AddressSet
 
 /// A named set of the table, without its elements.
-public struct SetDefinition: Hashable, Sendable, CustomStringConvertible {
+public struct SetDefinition: Hashable, Sendable, Codable, CustomStringConvertible {
   public var name: String
   public var keyType: SetKeyType
   public var flags: SetFlags
@@ -22,7 +22,7 @@ public struct SetDefinition: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// An nftables data type as the kernel stores it: the type number nft uses, and the key length.
-public struct SetKeyType: Hashable, Sendable, CustomStringConvertible {
+public struct SetKeyType: Hashable, Sendable, Codable, CustomStringConvertible {
   public var type: UInt32
   public var length: UInt32
 
@@ -57,7 +57,7 @@ public struct SetKeyType: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// `NFT_SET_*` flags.
-public struct SetFlags: OptionSet, Hashable, Sendable, CustomStringConvertible {
+public struct SetFlags: OptionSet, Hashable, Sendable, Codable, CustomStringConvertible {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
 

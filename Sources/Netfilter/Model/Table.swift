@@ -2,7 +2,7 @@
 ///
 /// Produced by `GuardRuleset` as the intent and by the reader as what the kernel holds, so the
 /// two compare with `==`; `Table.drifts(from:)` says how they differ.
-public struct Table: Hashable, Sendable {
+public struct Table: Hashable, Sendable, Codable {
   public var name: String
   /// `NFT_TABLE_F_*`; 1 is `dormant`, a table whose chains see no packets.
   public var flags: UInt32

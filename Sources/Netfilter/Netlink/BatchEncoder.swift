@@ -90,6 +90,10 @@ enum BatchEncoder {
           offset: objects.rule(
             nil, chain: chain, table: table, anonymousSetID: [:], sequence: sequence),
           .structure(change))
+      case .deleteChain(let table, let chain):
+        batch.record(
+          offset: objects.deleteChain(name: chain, table: table, sequence: sequence),
+          .structure(change))
       case .addRule(let table, let chain, let rule):
         var ids: [Int: UInt32] = [:]
         for (index, expression) in rule.expressions.enumerated() {

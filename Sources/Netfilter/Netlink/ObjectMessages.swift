@@ -70,6 +70,16 @@ struct ObjectMessages {
     }
   }
 
+  func deleteChain(name: String, table: String, sequence: UInt32) -> Int {
+    write(NFT_MSG_DELCHAIN, flags: 0, sequence: sequence) { header in
+      let chain = nftnl_chain_alloc()!
+      defer { nftnl_chain_free(chain) }
+      nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_TABLE), table)
+      nftnl_chain_set_str(chain, attribute(NFTNL_CHAIN_NAME), name)
+      nftnl_chain_nlmsg_build_payload(header, chain)
+    }
+  }
+
   /// NEWRULE appending the rule, or DELRULE without a handle (`expressions` nil): flush.
   func rule(
     _ rule: Rule?, chain: String, table: String, anonymousSetID: [Int: UInt32], sequence: UInt32

@@ -22,6 +22,9 @@ public struct Transaction: Hashable, Sendable, CustomStringConvertible {
     /// Creates the chain without rules; a chain that exists with the same definition is kept.
     case addChain(table: String, name: String, base: BaseChain?)
     case flushChain(table: String, chain: String)
+    /// Deletes a chain, which must hold no rules (flush it earlier in the batch) and be the
+    /// target of no jump.
+    case deleteChain(table: String, chain: String)
     /// Appends the rule to the chain.
     case addRule(table: String, chain: String, Rule)
 
@@ -32,6 +35,7 @@ public struct Transaction: Hashable, Sendable, CustomStringConvertible {
       case .addSet(let table, let set): "add set \(table) \(set.name)"
       case .addChain(let table, let name, _): "add chain \(table) \(name)"
       case .flushChain(let table, let chain): "flush chain \(table) \(chain)"
+      case .deleteChain(let table, let chain): "delete chain \(table) \(chain)"
       case .addRule(let table, let chain, let rule): "add rule \(table) \(chain) \(rule)"
       }
     }
@@ -84,6 +88,10 @@ public struct Transaction: Hashable, Sendable, CustomStringConvertible {
 
   public mutating func flushChain(_ chain: String, table: String) {
     structureChanges.append(.flushChain(table: table, chain: chain))
+  }
+
+  public mutating func deleteChain(_ chain: String, table: String) {
+    structureChanges.append(.deleteChain(table: table, chain: chain))
   }
 
   public mutating func addRule(_ rule: Rule, chain: String, table: String) {

@@ -46,7 +46,7 @@ extension Configuration {
     case .alibabaESA(let config):
       detail =
         count(config.siteIDs.count, "site", "sites")
-        + " at \(config.effectiveEndpoint), \(config.list.rawValue) list, credentials: "
+        + " at \(config.effectiveEndpoint), list: \(config.list.rawValue), credentials: "
         + describe(config.credentials)
     }
     return "\(source.name): \(source.kind.rawValue), \(detail)"

@@ -41,6 +41,8 @@ public struct ConfigurationProblem: Hashable, Sendable, CustomStringConvertible 
     case insecureEndpoint
     /// An inline AccessKey secret in a file that group or others can read.
     case secretInReadableFile
+    /// A configuration file another user owns, or that group or others can write.
+    case untrustedFile
   }
 
   public let kind: Kind

@@ -1,3 +1,5 @@
+import AddressSources
+
 #if canImport(Glibc)
   import Glibc
 #elseif canImport(Musl)
@@ -27,6 +29,15 @@ struct ConfigurationFile {
     var status = stat()
     guard fstat(descriptor, &status) == 0 else { return fail("cannot stat: \(describeErrno())") }
     guard status.st_mode & S_IFMT == S_IFREG else { return fail("not a regular file") }
+    // Whoever can write the configuration chooses what the firewall lets through: the same
+    // rule as for the state directory.
+    if let problem = FileTrust.ownershipProblem(status) {
+      problems.add(
+        .untrustedFile, line: nil, keyPath: "",
+        "it is \(problem), so someone other than \(FileTrust.userName) could choose what the firewall lets through; check its content, then run `chown \(FileTrust.userName): \(path) && chmod go-w \(path)`"
+      )
+      return nil
+    }
     guard Int(status.st_size) <= maximumSize else {
       return fail("\(status.st_size) bytes; a configuration file is at most \(maximumSize)")
     }

@@ -136,9 +136,12 @@ extension ConfigurationReader {
         dropLog.prefix = prefix
       }
     }
-    let burst = keys.optional("burst")?.integer(in: 1...Int(UInt32.max)).map(UInt32.init)
-    if let burst { dropLog.limit.burst = burst }
-    if let rateField = keys.optional("rate"), let text = rateField.string() {
+    let burstField = keys.optional("burst")
+    if let burst = burstField?.integer(in: 1...Int(UInt32.max)).map(UInt32.init) {
+      dropLog.limit.burst = burst
+    }
+    let rateField = keys.optional("rate")
+    if let rateField, let text = rateField.string() {
       if let limit = RateSyntax.parse(text, burst: dropLog.limit.burst) {
         dropLog.limit = limit
       } else {
@@ -146,6 +149,12 @@ extension ConfigurationReader {
           "\(String(reflecting: text)) is not a rate; write <count>/<period> with period second, minute, hour, day or week, e.g. 10/minute"
         )
       }
+    }
+    // What the kernel would refuse (EOVERFLOW) at the first sync is refused here.
+    if let refusal = dropLog.limit.kernelRefusal, let field = rateField ?? burstField {
+      field.invalid(
+        "rate \(RateSyntax.format(dropLog.limit)) with burst \(dropLog.limit.burst) is refused by the kernel: \(refusal); lower the burst or use a shorter period"
+      )
     }
     keys.reportUnknownKeys(context: "drop_log")
     return dropLog

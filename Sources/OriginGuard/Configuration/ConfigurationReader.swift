@@ -52,7 +52,11 @@ struct ConfigurationReader {
   private func readService(_ top: inout MappingReader, into configuration: inout Configuration) {
     if let maxStale = top.optional("max_stale")?.duration() { configuration.maxStale = maxStale }
     if let field = top.optional("state_dir"), let directory = absolutePath(field) {
-      configuration.stateDirectory = directory
+      if let problem = StateDirectoryPolicy.problem(directory) {
+        field.invalid("\(String(reflecting: directory)): \(problem.reason); \(problem.fix)")
+      } else {
+        configuration.stateDirectory = directory
+      }
     }
     if let field = top.optional("metrics_file"), let file = absolutePath(field) {
       if file.hasSuffix(".prom") {

@@ -1,3 +1,5 @@
+import AddressSources
+
 /// A configuration file that holds an AccessKey secret must not be readable by anyone but its
 /// owner. The mode is taken from the same open file the text was read from.
 enum InlineSecretCheck {
@@ -11,9 +13,5 @@ enum InlineSecretCheck {
     )
   }
 
-  /// `0644`.
-  static func octal(_ mode: UInt32) -> String {
-    let digits = String(mode & 0o7777, radix: 8)
-    return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-  }
+  static func octal(_ mode: UInt32) -> String { FileTrust.octal(mode) }
 }

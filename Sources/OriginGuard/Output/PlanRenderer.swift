@@ -14,28 +14,71 @@ public enum PlanRenderer {
     let basis = plan.basis == .kernel ? "read from the kernel" : "saved state, generation unchanged"
     lines.append("table inet \(table): generation \(plan.generation) (\(basis))")
     if !plan.tableExists {
-      lines.append("The table does not exist yet: it will be created.")
-    } else if !plan.drifts.isEmpty {
-      lines.append("Structure drift, repaired in the same atomic batch:")
-      lines += plan.drifts.map { "  ! \($0)" }
+      lines.append(
+        plan.foreign.tableDeleted
+          ? "The table was deleted by someone else since our last sync (drift): it will be created again."
+          : "The table does not exist yet: it will be created.")
+    } else {
+      if let change = plan.configurationChange {
+        lines.append(
+          "\(change.description.prefix(1).uppercased() + change.description.dropFirst()) since the last sync: the rules are replaced in the same atomic batch."
+        )
+      }
+      if !plan.foreign.structure.isEmpty {
+        lines.append(
+          "Structure drift, repaired in the same atomic batch (someone else changed it):")
+        lines += plan.foreign.structure.map { "  ! \($0)" }
+      }
+    }
+    for former in plan.formerTables {
+      lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
     let width = (plan.added + plan.removed).map(\.description.count).max() ?? 0
     func row(_ sign: String, _ prefix: AnyIPPrefix, _ provenance: [Provenance], none: String)
       -> String
     {
       let padded = prefix.description.padding(toLength: width, withPad: " ", startingAt: 0)
-      let from = provenance.isEmpty ? none : provenance.map(\.description).joined(separator: "; ")
+      let from =
+        provenance.isEmpty
+        ? none : MessageLimit.list(provenance.map(\.description), noun: "listings")
       return "  \(sign) \(padded)  \(from)"
     }
-    if !plan.added.isEmpty {
-      lines.append("Add \(count(plan.added.count, "prefix", "prefixes")):")
-      lines += plan.added.map { row("+", $0, plan.provenance(of: $0), none: "") }
+    let restored = plan.tableExists ? plan.restored : []
+    let unapplied = plan.removedUnapplied
+    let added = restored.isEmpty ? plan.added : plan.sourceChanges.added
+    let removed = unapplied.isEmpty ? plan.removed : plan.sourceChanges.removed
+    if !added.isEmpty {
+      lines.append("Add \(count(added.count, "prefix", "prefixes")):")
+      lines += added.map { row("+", $0, plan.provenance(of: $0), none: "") }
     }
-    if !plan.removed.isEmpty {
-      lines.append("Remove \(count(plan.removed.count, "prefix", "prefixes")):")
-      lines += plan.removed.map {
+    if !restored.isEmpty {
+      lines.append(
+        "Put back \(count(restored.count, "prefix", "prefixes")) origin-guard applied and someone else removed (drift):"
+      )
+      lines += restored.map { row("+", $0, plan.provenance(of: $0), none: "") }
+    }
+    if !removed.isEmpty {
+      lines.append("Remove \(count(removed.count, "prefix", "prefixes")):")
+      lines += removed.map {
         row("-", $0, plan.provenance(of: $0, removed: true), none: "no longer listed by any source")
       }
+    }
+    if !unapplied.isEmpty {
+      lines.append(
+        "Remove \(count(unapplied.count, "prefix", "prefixes")) nobody applied: elements someone else added (drift):"
+      )
+      let (shown, omitted) = MessageLimit.head(unapplied)
+      lines += shown.map {
+        row("-", $0, [], none: "not applied by origin-guard, listed by no source")
+      }
+      if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
+    }
+    let notes = report.notes
+    if !notes.isEmpty {
+      lines.append("Changed by the parser (\(count(notes.count, "entry", "entries"))):")
+      let (shown, omitted) = MessageLimit.head(notes)
+      lines += shown.map { "  ~ \($0)" }
+      if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
     }
     let v4 = plan.desired.v4.prefixCount
     let v6 = plan.desired.v6.prefixCount
@@ -43,8 +86,10 @@ public enum PlanRenderer {
       "Unchanged \(count(plan.unchangedCount, "prefix", "prefixes")); desired \(count(v4 + v6, "prefix", "prefixes")) (IPv4 \(v4), IPv6 \(v6))."
     )
     lines.append("Sources:")
-    lines += report.outcomes.map { outcome in
-      "  \(outcome.name): \(outcome.status)" + (outcome.error.map { " — \($0)" } ?? "")
+    for outcome in report.outcomes {
+      lines.append(
+        "  \(outcome.name): \(outcome.status)" + (outcome.error.map { " — \($0)" } ?? ""))
+      lines += (outcome.result?.pendingUpdates ?? []).map { "    \($0)" }
     }
     lines.append(
       plan.isInSync
@@ -54,7 +99,7 @@ public enum PlanRenderer {
           : pendingNote)
     if !report.overriddenRefusals.isEmpty {
       lines.append(
-        "Forced past: " + report.overriddenRefusals.map(\.description).joined(separator: "; "))
+        "Forced past: " + MessageLimit.list(report.overriddenRefusals.map(\.description)))
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -62,19 +107,31 @@ public enum PlanRenderer {
   public static func json(_ report: CycleReport, table: String) -> String {
     let plan = report.plan
     func change(_ prefix: AnyIPPrefix, removed: Bool) -> [String: Any] {
-      [
+      let (shown, omitted) = MessageLimit.head(plan.provenance(of: prefix, removed: removed))
+      var object: [String: Any] = [
         "prefix": prefix.description, "family": prefix.family.rawValue,
-        "provenance": plan.provenance(of: prefix, removed: removed).map(provenanceObject),
+        "provenance": shown.map(provenanceObject),
       ]
+      if omitted > 0 { object["provenance_omitted"] = omitted }
+      return object
     }
-    let object: [String: Any] = [
+    let (notes, notesOmitted) = MessageLimit.head(report.notes)
+    var object: [String: Any] = [
       "table": table,
       "generation": Int(plan.generation),
       "basis": plan.basis.rawValue,
       "table_exists": plan.tableExists,
       "in_sync": plan.isInSync,
       "applied": report.applied,
-      "drifts": plan.drifts.map(\.description),
+      "drifts": plan.foreign.structure.map(\.description),
+      "configuration_changes": plan.configurationChange?.settings ?? [],
+      "drift_elements": [
+        "unapplied_removed": plan.removedUnapplied.map(\.description),
+        "restored": (plan.tableExists ? plan.restored : []).map(\.description),
+      ],
+      "table_deleted_by_someone_else": plan.foreign.tableDeleted,
+      "former_tables": plan.formerTables,
+      "shrink_baseline": plan.shrinkBaseline.kind.rawValue,
       "add": plan.added.map { change($0, removed: false) },
       "remove": plan.removed.map { change($0, removed: true) },
       "counts": [
@@ -83,7 +140,9 @@ public enum PlanRenderer {
       ],
       "sources": report.outcomes.map(sourceObject),
       "forced_past": report.overriddenRefusals.map(\.kind),
+      "notes": notes.map(noteObject),
     ]
+    if notesOmitted > 0 { object["notes_omitted"] = notesOmitted }
     return JSONText.encode(object)
   }
 
@@ -91,9 +150,26 @@ public enum PlanRenderer {
     ["source": provenance.source, "origin": provenance.origin.description]
   }
 
+  static func noteObject(_ note: EntryNote) -> [String: Any] {
+    [
+      "source": note.provenance.source, "origin": note.provenance.origin.description,
+      "note": note.note.description, "prefix": note.prefix.description,
+    ]
+  }
+
+  public static func pendingUpdateObject(_ update: PendingUpdate) -> [String: Any] {
+    [
+      "subject": update.subject, "added": update.added, "removed": update.removed,
+      "since": update.since.formatted(.iso8601),
+    ]
+  }
+
   static func sourceObject(_ outcome: SourceOutcome) -> [String: Any] {
     var object: [String: Any] = ["name": outcome.name, "status": outcome.status]
     if let error = outcome.error { object["error"] = error.description }
+    if let pending = outcome.result?.pendingUpdates, !pending.isEmpty {
+      object["pending_updates"] = pending.map(pendingUpdateObject)
+    }
     return object
   }
 

@@ -41,4 +41,41 @@ public struct Plan: Sendable {
   /// Prefixes of the desired list the plan leaves in place. Stored, not computed: the
   /// summary line reads it several times, and intersecting 100,000 prefixes is not free.
   public var unchangedCount: Int
+
+  /// What origin-guard itself last applied in this kernel; nil when no saved state belongs
+  /// to it (a first sync, another boot, another table name).
+  public var lastApplied: DualStackSet?
+  /// What someone else changed since our last sync; this plan puts it back.
+  public var foreign = ForeignChanges()
+  /// What our configuration changed in the structure since our last sync.
+  public var configurationChange: ConfigurationChange?
+  /// What the sources changed, as this plan applies it.
+  public var sourceChanges = SourceChanges()
+  /// Tables earlier syncs installed under a former `table:` name that are still in the
+  /// kernel, filtering with a list nobody updates. Never touched: the operator removes them.
+  public var formerTables: [String] = []
+
+  /// Foreign addresses this plan removes: in the kernel, never applied, listed by no source.
+  public var removedUnapplied: [AnyIPPrefix] {
+    foreign.unappliedAddresses.subtracting(desired).prefixes
+  }
+
+  /// Addresses of ours someone removed that this plan puts back.
+  public var restored: [AnyIPPrefix] {
+    foreign.removedAddresses.intersection(desired).prefixes
+  }
+
+  /// What the shrink guard measures a removal against: what origin-guard itself last applied
+  /// here, so that addresses someone else added are repaired rather than defended; the
+  /// kernel's contents when no saved state of ours says what that was (they are most likely
+  /// ours from a lost state, and a refusal costs a `--force`, a wrong list an outage).
+  public var shrinkBaseline: (set: DualStackSet, kind: ShrinkBaseline) {
+    lastApplied.map { ($0, .lastApplied) } ?? (current, .kernel)
+  }
+}
+
+/// The list a removal is measured against by `max_shrink_percent`.
+public enum ShrinkBaseline: String, Sendable, Hashable {
+  case lastApplied = "last_applied"
+  case kernel
 }

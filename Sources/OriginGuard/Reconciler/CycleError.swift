@@ -1,3 +1,4 @@
+import AddressSet
 import AddressSources
 import Netfilter
 
@@ -14,10 +15,14 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
   case generationKeptChanging(attempts: Int)
   /// After the commit, the kernel did not hold what was committed.
   case verificationFailed(String)
-  /// `--from-cache` with no saved list for a source.
+  /// The saved lists were asked for (`--from-cache`, `export`) and a source has none.
   case noCache(source: String)
   /// The daemon is shutting down; the cycle stopped before applying anything.
   case cancelled
+  /// The one case that is not "nothing changed": the kernel holds the new list (`added`,
+  /// `removed` prefixes), but the state directory could not record it (a full disk), so the
+  /// boot restore would still put back the previous list.
+  case appliedButNotSaved(StateError, directory: String, added: Int, removed: Int)
 
   public var description: String {
     switch self {
@@ -32,7 +37,8 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
               ?? " (no last-known-good list)")
         }.joined(separator: "; ")
     case .refused(let refusals, _):
-      "refused, the kernel was not changed: " + refusals.map(\.description).joined(separator: "; ")
+      "refused, the kernel was not changed: "
+        + MessageLimit.list(refusals.map(\.description), noun: "refusals")
     case .kernel(let error): error.description
     case .state(let error): error.description
     case .generationKeptChanging(let attempts):
@@ -40,9 +46,15 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     case .verificationFailed(let detail):
       "after applying, the kernel does not hold what was applied: \(detail). Run `origin-guard status` and `nft list table inet <table>`."
     case .noCache(let source):
-      "--from-cache: source \(source) has no last-known-good list yet; run a normal sync first"
+      "source \(source) has no last-known-good list yet (no sync has fetched it on this host); run `origin-guard sync` first"
     case .cancelled:
       "shutting down: the cycle stopped before applying anything"
+    case .appliedButNotSaved(let error, let directory, let added, let removed):
+      "the kernel WAS updated (added \(added), removed \(removed) prefixes: it holds the new list "
+        + "now), but the state could not be saved: \(error) Until a sync saves it, a reboot "
+        + "restores the previous list (the boot restore runs `sync --from-cache` from the saved "
+        + "state), and the size guards compare against the previous list. Free space in "
+        + "\(directory) and run `origin-guard sync` again."
     }
   }
 
@@ -51,7 +63,8 @@ public enum CycleError: Error, Sendable, CustomStringConvertible {
     switch self {
     case .sourcesFailed, .noCache: .sourceFailed
     case .refused: .refused
-    case .state(.locked): .locked
+    case .state(.locked), .state(.bootstrapWaiting): .locked
+    case .appliedButNotSaved: .appliedNotSaved
     default: .failure
     }
   }

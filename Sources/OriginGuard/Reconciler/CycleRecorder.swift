@@ -23,7 +23,8 @@ public struct CycleRecorder: Sendable {
 
   public func record(_ outcome: Result<CycleReport, CycleError>, at date: Date, duration: Duration)
   {
-    var record = store.loadRunRecord()
+    // Unreadable or someone else's: start afresh (saving it then says what is wrong).
+    var record = (try? store.loadRunRecord()) ?? RunRecord()
     record.attemptedAt = date
     record.durationSeconds =
       Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
@@ -48,6 +49,10 @@ public struct CycleRecorder: Sendable {
       case .sourcesFailed(let outcomes): update(&record, outcomes: outcomes, at: date)
       case .refused(let refusals, _):
         for refusal in refusals { record.guardRefusalsTotal[refusal.kind, default: 0] += 1 }
+      case .appliedButNotSaved(_, _, let added, let removed):
+        record.lastChangeAt = date
+        record.lastAdded = added
+        record.lastRemoved = removed
       default: break
       }
       logger.error("sync failed: \(error)")
@@ -66,7 +71,7 @@ public struct CycleRecorder: Sendable {
     switch error {
     case .sourcesFailed, .noCache: "source_failed"
     case .refused: "refused"
-    case .state(.locked): "locked"
+    case .state(.locked), .state(.bootstrapWaiting): "locked"
     default: "error"
     }
   }

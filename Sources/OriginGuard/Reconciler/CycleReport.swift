@@ -1,3 +1,4 @@
+import AddressSet
 import AddressSources
 import Foundation
 
@@ -15,8 +16,13 @@ public struct CycleReport: Sendable {
   /// How often the ruleset changed under us before the commit went through.
   public var generationRetries: Int
   /// True when the commit put back what someone else changed in our table (structure, the
-  /// table itself, or set elements) since our last sync.
+  /// table itself, or set elements) since our last sync: `plan.foreign`. A changed
+  /// configuration or source is not drift.
   public var repairedDrift = false
+
+  /// What the parser changed in the entries of this cycle's lists (host bits masked,
+  /// IPv4-mapped addresses read as IPv4).
+  public var notes: [EntryNote] { outcomes.flatMap { $0.result?.notes ?? [] } }
 
   /// One line for logs and people: what changed, from what, how long it took.
   public var summary: String {
@@ -25,10 +31,31 @@ public struct CycleReport: Sendable {
       "added \(plan.added.count)", "removed \(plan.removed.count)",
       "unchanged \(plan.unchangedCount) prefixes",
     ]
+    let done = applied || plan.isInSync
     if !plan.tableExists {
-      parts.append(applied ? "created the table" : "table to create")
-    } else if !plan.drifts.isEmpty {
-      parts.append("repaired \(plan.drifts.count) drift(s)")
+      parts.append(
+        (applied ? "created the table" : "table to create")
+          + (plan.foreign.tableDeleted ? " (someone deleted it: drift)" : ""))
+    } else if !plan.foreign.structure.isEmpty {
+      parts.append(
+        done
+          ? "repaired \(plan.foreign.structure.count) drift(s)"
+          : "\(plan.foreign.structure.count) drift(s) to repair")
+    }
+    if let change = plan.configurationChange, plan.tableExists {
+      parts.append("\(change); " + (done ? "rules updated" : "rules to update"))
+    }
+    let unapplied = plan.removedUnapplied
+    if !unapplied.isEmpty {
+      parts.append(
+        "\(done ? "removed" : "to remove") \(Self.prefixes(unapplied)) nobody applied: \(Self.list(unapplied)) (drift)"
+      )
+    }
+    let restored = plan.tableExists ? plan.restored : []
+    if !restored.isEmpty {
+      parts.append(
+        "\(done ? "put back" : "to put back") \(Self.prefixes(restored)) someone removed: \(Self.list(restored)) (drift)"
+      )
     }
     parts.append("sources: \(sources)")
     if !overriddenRefusals.isEmpty {
@@ -37,6 +64,22 @@ public struct CycleReport: Sendable {
     parts.append(
       "\(Int((Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000).rounded())) ms"
     )
-    return (applied || plan.isInSync ? "" : "pending: ") + parts.joined(separator: ", ")
+    for table in plan.formerTables {
+      parts.append(
+        "WARNING: table inet \(table) of a former `table:` setting still filters with a stale list")
+    }
+    return (done ? "" : "pending: ") + parts.joined(separator: ", ")
+  }
+
+  /// How many prefixes are listed inline before "and N more": a summary is one log line.
+  public static let listedPrefixes = 5
+
+  public static func prefixes(_ list: [AnyIPPrefix]) -> String {
+    list.count == 1 ? "1 prefix" : "\(list.count) prefixes"
+  }
+
+  public static func list(_ list: [AnyIPPrefix]) -> String {
+    let shown = list.prefix(listedPrefixes).map(\.description).joined(separator: ", ")
+    return list.count > listedPrefixes ? shown + " and \(list.count - listedPrefixes) more" : shown
   }
 }

@@ -16,6 +16,9 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
   case rolledBack = 6
   /// `check`: the address is not allowed.
   case notAllowed = 7
+  /// The kernel was updated but the state directory could not record it (disk full): run
+  /// `sync` again once there is space, or a reboot restores the previous list.
+  case appliedNotSaved = 8
 
   public var meaning: String {
     switch self {
@@ -27,6 +30,8 @@ public enum ExitCode: Int32, Sendable, CaseIterable {
     case .sourceFailed: "a source failed with no usable last-known-good list; nothing changed"
     case .rolledBack: "bootstrap not confirmed in time; rolled back"
     case .notAllowed: "check: the address is not allowed"
+    case .appliedNotSaved:
+      "the kernel WAS updated but the state could not be saved (disk full?): free space, run sync again"
     }
   }
 }

@@ -62,8 +62,8 @@ public struct Reconciler: Sendable {
   public func cycle(_ options: Options) async throws(CycleError) -> CycleReport {
     let clock = ContinuousClock()
     let start = clock.now
-    let header = loadHeader()
-    let outcomes = try await fetchSources(fromCache: options.fromCache)
+    let header = try loadHeader()
+    let outcomes = try await fetchSources(header: header, fromCache: options.fromCache)
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let guards = Guards(settings: configuration.guards)
     var listOverrides: [GuardRefusal] = []
@@ -71,10 +71,11 @@ public struct Reconciler: Sendable {
     let desiredList = EncodedSet(combined.set)
 
     let identity = environment.kernelIdentity()
+    let formerTables = formerTablesStillInstalled(header)
     var retries = 0
     var trustSavedState = true
     while true {
-      let plan: Plan
+      var plan: Plan
       do {
         plan = try makePlan(
           combined, desiredList: desiredList, header: header, identity: identity,
@@ -84,12 +85,15 @@ public struct Reconciler: Sendable {
         try await prepareRetry(&retries, after: "reading it")
         continue
       }
+      plan.formerTables = formerTables
+      let notOurs = ownership(plan, header: header)
+      if !notOurs.isEmpty { throw .refused(notOurs, plan: plan) }
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
       var overridden = listOverrides
+      let baseline = plan.shrinkBaseline
       try enforce(
-        guards.checkShrink(current: plan.current, desired: plan.desired), force: options.force,
-        plan: plan,
-        overridden: &overridden)
+        guards.checkShrink(current: baseline.set, desired: plan.desired, baseline: baseline.kind),
+        force: options.force, plan: plan, overridden: &overridden)
       func report(applied: Bool, generation: UInt32) -> CycleReport {
         CycleReport(
           plan: plan, outcomes: outcomes, applied: applied, generation: generation,
@@ -126,31 +130,45 @@ public struct Reconciler: Sendable {
         continue
       }
       try saveState(
-        desiredList, outcomes: outcomes, generation: generation, identity: identity)
+        desiredList, outcomes: outcomes, generation: generation, identity: identity,
+        formerTables: formerTables, applied: plan.isInSync ? nil : plan)
       var applied = report(applied: !plan.isInSync, generation: generation)
-      applied.repairedDrift = repairsDrift(plan, header: header, identity: identity)
+      // Only what someone else changed is drift; a changed configuration or source is not.
+      applied.repairedDrift = !plan.isInSync && !plan.foreign.isEmpty
       return applied
     }
   }
 
-  /// Whether the plan puts back what someone else changed in our table since our last sync in
-  /// this boot and network namespace: its structure, the table itself (deleted, or flushed
-  /// with the ruleset), or the sets' elements. Creating the table the first time is not.
-  private func repairsDrift(_ plan: Plan, header: StateHeader?, identity: String) -> Bool {
-    guard !plan.isInSync else { return false }
-    let installedByUs =
-      header.map { $0.bootID == identity && $0.table == ruleset.tableName } ?? false
-    if !plan.drifts.isEmpty { return plan.tableExists || installedByUs }
-    guard installedByUs, plan.basis == .kernel, let header,
-      let applied = try? store.loadApplied(header)
-    else { return false }
-    return plan.current != applied
+  /// Installing replaces the table whole, so an existing table must be provably ours: named by
+  /// our saved state, or holding nothing but what origin-guard makes (then it is our table,
+  /// drifted, or with its state lost). Sets and chains we never make, in a table no state of
+  /// ours names, are someone else's: `table:` names their table.
+  private func ownership(_ plan: Plan, header: StateHeader?) -> [GuardRefusal] {
+    guard plan.tableExists, header?.table != ruleset.tableName else { return [] }
+    let foreign = plan.drifts.compactMap { drift -> String? in
+      switch drift {
+      case .unexpectedSet(let name): "set \(name)"
+      case .unexpectedChain(let name): "chain \(name)"
+      default: nil
+      }
+    }
+    return foreign.isEmpty ? [] : [.notOurTable(table: ruleset.tableName, foreign: foreign)]
+  }
+
+  /// Former tables still in the kernel, each warned about.
+  private func formerTablesStillInstalled(_ header: StateHeader?) -> [String] {
+    let installed = FormerTable.stillInstalled(
+      header: header, current: ruleset.tableName, backend: backend)
+    for name in installed {
+      logger.warning("\(FormerTable.warning(name, current: ruleset.tableName))")
+    }
+    return installed
   }
 
   /// Counts a generation conflict and gives up after `maxGenerationRetries` retries. Otherwise
   /// another program is committing: let it finish a burst before reading again (immediate
   /// retries meet the same burst). 50–100 ms, doubling: at most 1.5 s over all retries.
-  private func prepareRetry(_ retries: inout Int, after step: String) async throws(CycleError) {
+  func prepareRetry(_ retries: inout Int, after step: String) async throws(CycleError) {
     retries += 1
     logger.notice(
       "the ruleset changed while \(step); re-reading", metadata: ["attempt": "\(retries)"])
@@ -166,7 +184,16 @@ public struct Reconciler: Sendable {
   /// Fetches every source (or reads the last-known-good lists), as a cycle does, without
   /// touching the kernel: for `export`.
   public func fetchSources(fromCache: Bool) async throws(CycleError) -> [SourceOutcome] {
-    let outcomes = try await fetchAll(header: loadHeader(), fromCache: fromCache)
+    try await fetchSources(header: loadHeader(), fromCache: fromCache)
+  }
+
+  /// - Parameter header: read once per cycle, so a damaged one is reported once.
+  private func fetchSources(header: StateHeader?, fromCache: Bool) async throws(CycleError)
+    -> [SourceOutcome]
+  {
+    let outcomes = try await fetchAll(header: header, fromCache: fromCache)
+    // A shutdown during the fetch is not the sources' failure (nor a timeout).
+    if Task.isCancelled { throw .cancelled }
     if outcomes.contains(where: { if case .failed = $0 { true } else { false } }) {
       throw .sourcesFailed(outcomes)
     }
@@ -175,9 +202,13 @@ public struct Reconciler: Sendable {
 
   // MARK: - Steps
 
-  private func loadHeader() -> StateHeader? {
+  /// The saved header; nil, with a warning, when it is corrupt or unreadable. A state
+  /// directory someone else could have written stops the cycle.
+  private func loadHeader() throws(CycleError) -> StateHeader? {
     do {
       return try store.loadHeader()
+    } catch .unsafe(let problem) {
+      throw .state(.unsafe(problem))
     } catch {
       logger.warning("\(error)")
       return nil
@@ -197,9 +228,7 @@ public struct Reconciler: Sendable {
       else {
         return nil
       }
-      let snapshot = SourceSnapshot(
-        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
-        contentChecksum: record.contentChecksum, entries: entries)
+      let snapshot = SourceSnapshot(name: name, record: record, entries: entries)
       return (snapshot, .seconds(max(0, now.timeIntervalSince(record.fetchedAt))))
     }
     if fromCache {
@@ -218,7 +247,11 @@ public struct Reconciler: Sendable {
       for (index, source) in sources.enumerated() {
         group.addTask {
           do throws(SourceError) {
-            return (index, .fresh(try await source.fetch()))
+            var result = try await source.fetch()
+            // An update still pending dates from when an earlier sync first saw it.
+            let earlier = header?.sources[source.name]?.pendingUpdates ?? []
+            result.pendingUpdates = result.pendingUpdates.map { $0.continuing(earlier) }
+            return (index, .fresh(result))
           } catch {
             guard let (snapshot, age) = cached(source.name) else {
               return (index, .failed(error, cacheAge: nil))
@@ -243,7 +276,7 @@ public struct Reconciler: Sendable {
     guard !refusals.isEmpty else { return }
     if force && refusals.allSatisfy(\.isOverridable) {
       logger.warning(
-        "--force: applying despite \(refusals.map(\.description).joined(separator: "; "))")
+        "--force: applying despite \(MessageLimit.list(refusals.map(\.description)))")
       overridden += refusals
       return
     }
@@ -260,8 +293,8 @@ public struct Reconciler: Sendable {
     let planner = Planner(ruleset: ruleset)
     do {
       let generation = try backend.generation()
-      if trustSavedState, let header, header.table == ruleset.tableName, header.bootID == identity,
-        header.generation == generation,
+      let belongs = header?.belongs(toTable: ruleset.tableName, identity: identity) ?? false
+      if trustSavedState, let header, belongs, header.generation == generation,
         let structure = try backend.readTable(named: ruleset.tableName, withElements: false),
         structure.generation == generation,
         ruleset.table.drifts(from: structure.table).isEmpty
@@ -272,13 +305,19 @@ public struct Reconciler: Sendable {
         } else if let saved = savedApplied(header) {
           applied = saved
         } else {
-          return try plan(fromKernel: planner, combined, previous: previous)
+          return try plan(
+            fromKernel: planner, combined, previous: previous, lastSync: nil)
         }
         return planner.plan(
           desired: combined, savedApplied: applied, generation: generation,
-          previous: applied == combined.set ? nil : previousSources(previous))
+          previous: applied == combined.set ? nil : previousSources(previous),
+          lastSync: LastSync(header, applied: applied))
       }
-      return try plan(fromKernel: planner, combined, previous: previous)
+      // The kernel is read because someone else committed (or our table is not as we left
+      // it): what we last applied says which of its contents are ours.
+      let lastSync =
+        belongs ? header.flatMap { h in savedApplied(h).map { LastSync(h, applied: $0) } } : nil
+      return try plan(fromKernel: planner, combined, previous: previous, lastSync: lastSync)
     } catch {
       throw .kernel(error)
     }
@@ -286,7 +325,8 @@ public struct Reconciler: Sendable {
 
   /// - Parameter previous: the header whose source lists name removed prefixes' sources.
   private func plan(
-    fromKernel planner: Planner, _ combined: CombinedSources, previous header: StateHeader?
+    fromKernel planner: Planner, _ combined: CombinedSources, previous header: StateHeader?,
+    lastSync: LastSync?
   ) throws(NetfilterError) -> Plan {
     // Read the generation before and after: a table read while someone commits may mix states.
     for _ in 0..<Self.maxGenerationRetries {
@@ -294,7 +334,8 @@ public struct Reconciler: Sendable {
       let state = try backend.readTable(named: ruleset.tableName, withElements: true)
       guard try backend.generation() == generation else { continue }
       return planner.plan(
-        desired: combined, state: state, generation: generation, previous: previousSources(header))
+        desired: combined, state: state, generation: generation, previous: previousSources(header),
+        lastSync: lastSync)
     }
     throw .generationChanged(expected: nil)
   }
@@ -305,10 +346,7 @@ public struct Reconciler: Sendable {
       guard let entries = Self.savedEntries(record, store: store, logger: logger) else {
         return nil
       }
-      return SourceSnapshot(
-        name: name, kind: record.kind, fetchedAt: record.fetchedAt, version: record.version,
-        contentChecksum: record.contentChecksum, entries: entries
-      ).asResult
+      return SourceSnapshot(name: name, record: record, entries: entries).asResult
     }
     return CombinedSources(results)
   }
@@ -369,8 +407,10 @@ public struct Reconciler: Sendable {
     }
   }
 
+  /// - Parameter plan: the plan just committed; nil when the kernel was already in sync.
   private func saveState(
-    _ applied: EncodedSet, outcomes: [SourceOutcome], generation: UInt32, identity: String
+    _ applied: EncodedSet, outcomes: [SourceOutcome], generation: UInt32, identity: String,
+    formerTables: [String], applied plan: Plan?
   ) throws(CycleError) {
     let snapshots = outcomes.compactMap { outcome -> SourceSnapshot? in
       switch outcome {
@@ -382,9 +422,14 @@ public struct Reconciler: Sendable {
     do {
       try store.save(
         applied: applied, sources: snapshots, table: ruleset.tableName, generation: generation,
-        bootID: identity, at: environment.now())
+        bootID: identity, at: environment.now(), ruleset: RulesetRecord(ruleset),
+        formerTables: formerTables)
     } catch {
-      throw .state(error)
+      guard let plan else { throw .state(error) }
+      // The commit went through: say so, and leave a mark for `status`.
+      store.markUnsaved(checksum: applied.checksum)
+      throw .appliedButNotSaved(
+        error, directory: store.directory, added: plan.added.count, removed: plan.removed.count)
     }
   }
 }

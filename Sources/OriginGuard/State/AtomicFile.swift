@@ -1,59 +1,28 @@
+import AddressSources
 import Foundation
 
 #if canImport(Glibc)
   import Glibc
 #endif
 
-/// Writes files so that a reader, or the next run after a crash or `kill -9`, sees either the
-/// old content or the new one, never a mix: temp file in the same directory, fsync, rename,
-/// fsync of the directory.
+/// The state directory's files, written with `AtomicReplacement` (old or new content after a
+/// crash, never a mix; never renamed over a device, FIFO or link), errors as `StateError`.
 enum AtomicFile {
-  /// - Parameter durable: false skips both fsyncs, for files rewritten after every cycle
-  ///   whose loss in a power cut costs nothing (the run record, metrics): the rename still
-  ///   keeps readers from seeing half a file, and a sync no longer waits for the disk twice
-  ///   more per file.
   static func write(
     _ data: some ContiguousBytes, to path: String, mode: mode_t = 0o600, durable: Bool = true
   )
     throws(StateError)
   {
-    let directory = (path as NSString).deletingLastPathComponent
-    let temporary = "\(path).tmp-\(getpid())"
-    let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-    guard fd >= 0 else { throw .io(operation: "create \(temporary)", errno: errno) }
-    var ok = data.withUnsafeBytes { buffer -> Bool in
-      var offset = 0
-      while offset < buffer.count {
-        let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        offset += written
-      }
-      return true
+    do {
+      try AtomicReplacement.write(data, to: path, mode: mode, durable: durable)
+    } catch {
+      throw StateError(error)
     }
-    let writeErrno = errno
-    ok = ok && fchmod(fd, mode) == 0 && (!durable || fsync(fd) == 0)
-    close(fd)
-    guard ok else {
-      unlink(temporary)
-      throw .io(operation: "write \(temporary)", errno: writeErrno)
-    }
-    guard rename(temporary, path) == 0 else {
-      let renameErrno = errno
-      unlink(temporary)
-      throw .io(operation: "rename \(temporary) to \(path)", errno: renameErrno)
-    }
-    if durable { syncDirectory(directory) }
   }
 
-  /// Makes a rename durable.
+  /// Makes a rename (or an unlink) durable.
   static func syncDirectory(_ path: String) {
-    let fd = open(path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    guard fd >= 0 else { return }
-    fsync(fd)
-    close(fd)
+    AtomicReplacement.syncDirectory(path)
   }
 
   /// Creates a directory (and parents) readable by its owner only.

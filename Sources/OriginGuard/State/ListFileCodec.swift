@@ -67,7 +67,7 @@ enum ListFileCodec {
     var entries: [SourceEntry] = []
     let failure: String? = forEachLine(of: data) { line in
       guard let tab = line.firstIndex(of: UInt8(ascii: "\t")) else {
-        return "unreadable line \(String(reflecting: String(decoding: line, as: UTF8.self)))"
+        return "unreadable line \(MessageLimit.quote(String(decoding: line, as: UTF8.self)))"
       }
       let prefixBytes = UnsafeBufferPointer(rebasing: line[..<tab])
       let originText = String(
@@ -76,7 +76,7 @@ enum ListFileCodec {
         PrefixParser.canonicalIPv4(prefixBytes).map(AnyIPPrefix.v4)
         ?? (try? PrefixParser.parse(String(decoding: prefixBytes, as: UTF8.self)).prefix)
       guard let prefix, let origin = decodeOrigin(Substring(originText)) else {
-        return "unreadable line \(String(reflecting: String(decoding: line, as: UTF8.self)))"
+        return "unreadable line \(MessageLimit.quote(String(decoding: line, as: UTF8.self)))"
       }
       entries.append(SourceEntry(prefix: prefix, origin: origin))
       return nil

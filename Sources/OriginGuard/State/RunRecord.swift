@@ -61,9 +61,11 @@ public struct RunRecord: Codable, Sendable, Equatable {
 }
 
 extension StateStore {
-  /// The record, or an empty one when there is none or it is unreadable.
-  public func loadRunRecord() -> RunRecord {
-    guard let data = FileManager.default.contents(atPath: lastRunPath),
+  /// The record, or an empty one when there is none or it cannot be decoded. Throws when
+  /// someone else could have written it (`FileTrust`).
+  public func loadRunRecord() throws(StateError) -> RunRecord {
+    try checkDirectory()
+    guard let data = try readTrusted(lastRunPath),
       let record = try? Self.decoder.decode(RunRecord.self, from: data)
     else { return RunRecord() }
     return record

@@ -23,6 +23,9 @@ public struct StateHeader: Codable, Sendable, Equatable {
     /// The source's checksum of its prefixes, whatever their order or notation.
     public var contentChecksum: String
     public var list: ListFile
+    /// Updates the provider had not switched to yet (ESA `NeedUpdate`); nil in files of older
+    /// versions and when none was pending.
+    public var pendingUpdates: [PendingUpdate]? = nil
 
     enum CodingKeys: String, CodingKey {
       case kind
@@ -30,6 +33,7 @@ public struct StateHeader: Codable, Sendable, Equatable {
       case version
       case contentChecksum = "content_checksum"
       case list
+      case pendingUpdates = "pending_updates"
     }
   }
 
@@ -42,12 +46,28 @@ public struct StateHeader: Codable, Sendable, Equatable {
   /// The allow-list as applied: canonical prefixes, IPv4 first.
   public var applied: ListFile
   public var sources: [String: SourceRecord]
+  /// The ruleset settings the sync installed; nil in files of older versions.
+  public var ruleset: RulesetRecord? = nil
+  /// Tables earlier syncs installed under another `table:` name that were still in the kernel
+  /// at this sync: they keep filtering with a list nobody updates.
+  public var formerTables: [String]? = nil
+  /// Set by `teardown`: origin-guard itself removed the table then.
+  public var tableRemovedAt: Date? = nil
 
   enum CodingKeys: String, CodingKey {
     case format
     case savedAt = "saved_at"
     case table, generation
     case bootID = "boot_id"
-    case applied, sources
+    case applied, sources, ruleset
+    case formerTables = "former_tables"
+    case tableRemovedAt = "table_removed_at"
+  }
+
+  /// Whether this header describes what origin-guard installed in this kernel (boot and
+  /// network namespace) under this table name. Only then does it say what is ours: an
+  /// element it did not apply is someone else's, a table it did not remove was deleted.
+  public func belongs(toTable table: String, identity: String) -> Bool {
+    self.table == table && bootID == identity
   }
 }

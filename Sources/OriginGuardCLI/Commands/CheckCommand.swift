@@ -34,7 +34,7 @@ struct CheckCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let ruleset = context.configuration.ruleset
     let parsed = try PrefixParser.parseAddress(address)
     let snapshot: KernelSnapshot
@@ -43,7 +43,7 @@ struct CheckCommand: AsyncParsableCommand {
         ruleset: ruleset, backend: context.backend, store: context.store,
         identity: context.environment.kernelIdentity())
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let element: String? =
@@ -55,17 +55,25 @@ struct CheckCommand: AsyncParsableCommand {
     let ports = ruleset.protocols.map(\.description).joined(separator: "/") + " ports "
       + ruleset.ports.map(String.init).joined(separator: ", ")
     let allowed = snapshot.structure != nil && element != nil
+    // Allowed by an element origin-guard never applied, that no source lists: someone else's.
+    let foreign = allowed && sources.isEmpty && snapshot.lastApplied.map { !$0.contains(parsed) } == true
     if json {
       var object: [String: Any] = ["address": parsed.description, "allowed": allowed || snapshot.structure == nil]
       object["guarded"] = snapshot.structure != nil
       if let element { object["element"] = element }
+      if allowed, let applied = snapshot.lastApplied { object["applied_by_origin_guard"] = applied.contains(parsed) }
+      object["foreign"] = foreign
       object["sources"] = sources.map { ["prefix": $0.prefix.description, "provenance": $0.provenance.map(\.description)] }
       Console.print(JSONText.encode(object))
     } else if snapshot.structure == nil {
       Console.print("\(parsed): allowed — table inet \(ruleset.tableName) is missing, so \(ports) are open to everyone.\n")
+    } else if let element, foreign {
+      Console.print(
+        "\(parsed): ALLOWED on \(ports) by element \(element) — but by the kernel only: no source lists it and origin-guard never applied it. Someone else added that element (drift); the next `origin-guard sync` removes it.\n")
     } else if let element {
       let from = sources.map { "\n  listed as \($0)" }.joined()
-      Console.print("\(parsed): ALLOWED on \(ports) by element \(element)\(from)\n")
+      let unlisted = sources.isEmpty ? "\n  no source's last-known-good list holds it: the next sync removes it unless a source lists it again" : ""
+      Console.print("\(parsed): ALLOWED on \(ports) by element \(element)\(from)\(unlisted)\n")
     } else {
       Console.print(
         "\(parsed): NOT ALLOWED on \(ports): new connections from it are dropped (established ones continue). No source lists it.\n")

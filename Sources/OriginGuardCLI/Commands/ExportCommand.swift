@@ -34,23 +34,33 @@ struct ExportCommand: AsyncParsableCommand {
   @Option(help: "Output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
   var format: Format = .text
 
-  @Option(help: "For --format nginx: set_real_ip_from (trust X-Forwarded-For only from these) or allow (allow these, deny all).")
+  @Option(
+    help:
+      "For --format nginx: set_real_ip_from (trust X-Forwarded-For only from these) or allow (allow these, deny all)."
+  )
   var nginxDirective: NginxDirective = .setRealIPFrom
 
   @Flag(help: "Fetch the sources now instead of reading the last-known-good lists.")
   var fresh = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let outcomes: [SourceOutcome]
     do {
       outcomes = try await context.reconciler.fetchSources(fromCache: !fresh)
+    } catch .noCache(let source) {
+      // Nobody typed --from-cache: say what export reads and the two ways to get it.
+      throw context.fail(
+        message:
+          "export reads the lists the last sync saved, and source \(source) has none yet; run `origin-guard export --fresh` to fetch the sources now, or `origin-guard sync` first",
+        exitCode: .sourceFailed)
     } catch {
       throw context.fail(error)
     }
     let combined = CombinedSources(outcomes.compactMap(\.result))
     let exporter = ListExporter(
-      set: combined.set, index: ProvenanceIndex(combined), ruleset: context.configuration.ruleset, generatedAt: Date())
+      set: combined.set, index: ProvenanceIndex(combined), ruleset: context.configuration.ruleset,
+      generatedAt: Date())
     switch format {
     case .text: Console.print(exporter.text)
     case .json: Console.print(exporter.json)

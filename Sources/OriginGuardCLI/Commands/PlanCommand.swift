@@ -27,7 +27,7 @@ struct PlanCommand: AsyncParsableCommand {
   var fromCache = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let report = try await context.runCycle(Reconciler.Options(apply: false, fromCache: fromCache), wait: true)
     let table = context.configuration.ruleset.tableName
     Console.print(json ? PlanRenderer.json(report, table: table) : PlanRenderer.text(report, table: table))

@@ -27,7 +27,7 @@ struct RunCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let daemon = SyncDaemon(initial: context, configPath: global.config, maxCycles: cycles)
     // The daemon returning (after --cycles) is a normal end, not a failure. The name keeps
     // ServiceLifecycle from describing the service, which would print its environment,

@@ -1,4 +1,5 @@
 import AddressSet
+import AddressSources
 import ArgumentParser
 import Foundation
 import Netfilter
@@ -20,7 +21,7 @@ struct StatusCommand: AsyncParsableCommand {
   var json = false
 
   func run() async throws {
-    let context = try CommandContext.make(global)
+    let context = try await CommandContext.make(global)
     let ruleset = context.configuration.ruleset
     let snapshot: KernelSnapshot
     do {
@@ -28,11 +29,17 @@ struct StatusCommand: AsyncParsableCommand {
         ruleset: ruleset, backend: context.backend, store: context.store,
         identity: context.environment.kernelIdentity())
     } catch {
-      Console.error("origin-guard: \(error)")
+      context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let drops = try? context.backend.dropCounter(table: ruleset.tableName, chain: ruleset.guardChainName)
-    let record = context.store.loadRunRecord()
+    let record: RunRecord
+    do {
+      record = try context.store.loadRunRecord()
+    } catch {
+      context.console.error("origin-guard: \(error)")
+      throw OriginGuard.ExitCode.failure.asExit
+    }
     let status = StatusReport(
       configuration: context.configuration, snapshot: snapshot, drops: drops, record: record, now: Date())
     Console.print(json ? status.json : status.text)
@@ -51,18 +58,39 @@ struct StatusReport {
 
   var text: String {
     var lines: [String] = []
-    if snapshot.structure == nil {
+    let attributed = snapshot.attributedDrifts(configuration.ruleset)
+    if let removedAt = snapshot.removedByTeardownAt {
+      lines.append("table inet \(table): removed by origin-guard teardown at \(describe(removedAt)) — the guarded ports are open to everyone. Run `origin-guard sync` to put it back.")
+    } else if snapshot.structure == nil {
       lines.append("table inet \(table): MISSING — the guarded ports are open to everyone. Run `origin-guard sync`.")
     } else {
       lines.append("table inet \(table): present, generation \(snapshot.generation)")
       lines.append(
         "  IPv4: \(snapshot.set.v4.prefixCount) prefixes (\(snapshot.set.v4.ranges.count) ranges); IPv6: \(snapshot.set.v6.prefixCount) prefixes (\(snapshot.set.v6.ranges.count) ranges)")
       if let drops { lines.append("  dropped: \(drops.packets) packets, \(drops.bytes) bytes") }
-      lines += snapshot.drifts.map { "  DRIFT: \($0)" }
+      lines += attributed.foreign.map { "  DRIFT: \($0)" }
+      if let change = attributed.configuration {
+        lines.append("  \(change) since the last sync; `origin-guard sync` updates the rules")
+      }
+    }
+    for former in snapshot.formerTables {
+      lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
     switch snapshot.matchesSavedState {
+    case _ where snapshot.matchesUnsavedApply:
+      lines.append("matches the last sync's list: yes, but that sync could not save it (see last attempt): until a sync saves it, a reboot restores the previous list. Free space in \(configuration.stateDirectory) and run `origin-guard sync`.")
     case true?: lines.append("matches the last sync's list: yes" + (snapshot.fromSavedState ? " (generation unchanged)" : ""))
-    case false?: lines.append("matches the last sync's list: NO — someone changed the set; `origin-guard plan` shows the difference")
+    case false? where snapshot.removedByTeardownAt != nil:
+      lines.append("matches the last sync's list: no — origin-guard teardown removed the table; the last-known-good lists are kept for `origin-guard sync --from-cache`")
+    case false?:
+      var detail = ""
+      if let (unapplied, removed) = snapshot.foreignAddresses {
+        var parts: [String] = []
+        if !unapplied.isEmpty { parts.append("\(CycleReport.prefixes(unapplied)) nobody applied (\(CycleReport.list(unapplied)))") }
+        if !removed.isEmpty { parts.append("\(CycleReport.prefixes(removed)) of ours removed (\(CycleReport.list(removed)))") }
+        detail = parts.isEmpty ? "" : ": " + parts.joined(separator: ", ") + "; the next sync repairs it (drift)"
+      }
+      lines.append("matches the last sync's list: NO — someone changed the set\(detail); `origin-guard plan` shows the difference")
     case nil: lines.append("matches the last sync's list: unknown (no saved state)")
     }
     lines.append("last success: \(record.lastSuccessAt.map(describe) ?? "never")")
@@ -78,6 +106,7 @@ struct StatusReport {
       if let run { line += "; last run: \(run.status)" }
       if let error = run?.lastError, let at = run?.lastErrorAt { line += "; last error \(describe(at)): \(error)" }
       lines.append(line)
+      lines += (saved?.pendingUpdates ?? []).map { "    \($0)" }
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -87,11 +116,15 @@ struct StatusReport {
       "table": table,
       "table_present": snapshot.structure != nil,
       "generation": Int(snapshot.generation),
-      "drifts": snapshot.drifts.map(\.description),
+      "drifts": snapshot.attributedDrifts(configuration.ruleset).foreign.map(\.description),
+      "configuration_changes": snapshot.attributedDrifts(configuration.ruleset).configuration?.settings ?? [],
+      "former_tables": snapshot.formerTables,
       "prefixes": ["ipv4": snapshot.set.v4.prefixCount, "ipv6": snapshot.set.v6.prefixCount],
       "ranges": ["ipv4": snapshot.set.v4.ranges.count, "ipv6": snapshot.set.v6.ranges.count],
     ]
     if let matches = snapshot.matchesSavedState { object["matches_saved_state"] = matches }
+    if let removedAt = snapshot.removedByTeardownAt { object["removed_by_teardown_at"] = iso(removedAt) }
+    if snapshot.matchesUnsavedApply { object["matches_unsaved_apply"] = true }
     if let drops { object["dropped"] = ["packets": drops.packets, "bytes": drops.bytes] }
     if let success = record.lastSuccessAt { object["last_success"] = iso(success) }
     if let attempted = record.attemptedAt {
@@ -103,6 +136,7 @@ struct StatusReport {
         entry["last_good_at"] = iso(saved.fetchedAt)
         entry["age_seconds"] = Int(now.timeIntervalSince(saved.fetchedAt))
         entry["entries"] = saved.list.count
+        if let pending = saved.pendingUpdates { entry["pending_updates"] = pending.map(PlanRenderer.pendingUpdateObject) }
       }
       if let run = record.sources[source.name] {
         entry["last_status"] = run.status

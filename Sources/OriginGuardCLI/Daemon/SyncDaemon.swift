@@ -58,6 +58,7 @@ struct SyncDaemon: Service {
       do throws(CycleError) {
         let lock = try context.reconciler.lock(wait: true)
         defer { withExtendedLifetime(lock) {} }
+        try await context.settleBootstrap(refuseWhileWaiting: true)
         let options = Reconciler.Options(apply: true, traceRemovals: false)
         return .success(try await context.reconciler.cycle(options))
       } catch {
@@ -69,7 +70,10 @@ struct SyncDaemon: Service {
     } onGracefulShutdown: {
       task.cancel()
     }
-    if case .failure(.cancelled) = outcome { return false }
+    if case .failure(.cancelled) = outcome {
+      context.logger.notice("\(CycleError.cancelled)")
+      return false
+    }
     context.recorder.record(outcome, at: started, duration: clock.now - start)
     if case .success = outcome { return true }
     return false

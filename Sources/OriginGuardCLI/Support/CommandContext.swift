@@ -10,33 +10,45 @@ import OriginGuard
 struct CommandContext {
   let configuration: Configuration
   let logger: Logger
+  /// Where diagnostics go, in the log format: JSON lines when the log is JSON.
+  let console: Console
   let backend: any NetfilterBackend
   let environment: ReconcilerEnvironment
 
   var reconciler: Reconciler { Reconciler(configuration: configuration, environment: environment) }
   var store: StateStore { StateStore(directory: configuration.stateDirectory) }
-  var recorder: CycleRecorder { CycleRecorder(configuration: configuration, backend: backend, logger: logger) }
+  var recorder: CycleRecorder {
+    CycleRecorder(configuration: configuration, backend: backend, logger: logger)
+  }
 
   /// Loads the configuration and opens the kernel; prints what went wrong and exits with
-  /// code 1 when either fails.
-  static func make(_ options: GlobalOptions) throws -> CommandContext {
+  /// code 1 when either fails. Then performs an overdue bootstrap rollback, unless
+  /// `settlingBootstrap` is false (the watchdog does its own).
+  static func make(_ options: GlobalOptions, settlingBootstrap: Bool = true) async throws
+    -> CommandContext
+  {
     let configuration = try loadConfiguration(options)
+    let format = options.logFormat.flatMap(LogFormat.init) ?? configuration.logFormat
     let logger = LogSetup.bootstrap(
-      level: options.logLevel.flatMap(LogLevel.init) ?? configuration.logLevel,
-      format: options.logFormat.flatMap(LogFormat.init) ?? configuration.logFormat)
+      level: options.logLevel.flatMap(LogLevel.init) ?? configuration.logLevel, format: format)
+    let console = Console(format: format)
     let backend: NetlinkBackend
     do {
       backend = try NetlinkBackend()
     } catch {
-      Console.error("origin-guard: \(error)")
+      console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
     let sourceContext = SourceContext(
       logger: logger, environment: .current(),
-      fetchStore: FileConditionalFetchStore(directory: StateStore(directory: configuration.stateDirectory).fetchStoreDirectory))
-    return CommandContext(
-      configuration: configuration, logger: logger, backend: backend,
-      environment: ReconcilerEnvironment(backend: backend, sourceContext: sourceContext, logger: logger))
+      fetchStore: FileConditionalFetchStore(
+        directory: StateStore(directory: configuration.stateDirectory).fetchStoreDirectory))
+    let context = CommandContext(
+      configuration: configuration, logger: logger, console: console, backend: backend,
+      environment: ReconcilerEnvironment(
+        backend: backend, sourceContext: sourceContext, logger: logger))
+    if settlingBootstrap { try await context.settleOverdueBootstrap() }
+    return context
   }
 
   /// The same kernel and logger with another configuration (SIGHUP in `run`).
@@ -44,14 +56,18 @@ struct CommandContext {
     var environment = self.environment
     environment.sourceContext.fetchStore = FileConditionalFetchStore(
       directory: StateStore(directory: configuration.stateDirectory).fetchStoreDirectory)
-    return CommandContext(configuration: configuration, logger: logger, backend: backend, environment: environment)
+    return CommandContext(
+      configuration: configuration, logger: logger, console: console, backend: backend,
+      environment: environment)
   }
 
+  /// Loads the configuration; a failure is reported in the format `--log-format` asks for
+  /// (the file's `log_format` is not known when the file cannot be read).
   static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
     do {
       return try ConfigurationLoader.load(path: options.config)
     } catch {
-      Console.error("origin-guard: \(error)")
+      Console(options).error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
   }
@@ -66,6 +82,7 @@ struct CommandContext {
     do {
       let lock = try reconciler.lock(wait: wait)
       defer { withExtendedLifetime(lock) {} }
+      try await settleBootstrap(refuseWhileWaiting: options.apply)
       outcome = .success(try await reconciler.cycle(options))
     } catch {
       outcome = .failure(error)
@@ -79,21 +96,63 @@ struct CommandContext {
 
   /// Prints a cycle error (and for a refusal the plan it refused) and returns the exit.
   func fail(_ error: CycleError) -> ArgumentParser.ExitCode {
-    Console.error("origin-guard: \(error)")
+    console.error("origin-guard: \(error)")
     if case .refused(_, let plan?) = error {
-      Console.error("The refused change was: \(plan.added.count) to add, \(plan.removed.count) to remove.")
+      console.error(
+        "The refused change was: \(plan.added.count) to add, \(plan.removed.count) to remove.")
     }
     return error.exitCode.asExit
   }
+
+  /// Prints `message` and returns the exit for `exitCode`.
+  func fail(message: String, exitCode: OriginGuard.ExitCode) -> ArgumentParser.ExitCode {
+    console.error("origin-guard: \(message)")
+    return exitCode.asExit
+  }
 }
 
-/// stdout for results, stderr for diagnostics.
-enum Console {
+/// stdout for results, stderr for diagnostics. In the JSON log format every stderr line is a
+/// JSON object like the log's, so a collector reading stderr never meets a plain line.
+struct Console: Sendable {
+  let format: LogFormat
+
+  init(format: LogFormat) {
+    self.format = format
+  }
+
+  /// The format `--log-format` asks for: before (or without) the configuration.
+  init(_ options: GlobalOptions) {
+    self.init(format: options.logFormat.flatMap(LogFormat.init) ?? .text)
+  }
+
   static func print(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
   }
 
-  static func error(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+  func error(_ text: String) {
+    let line: Data
+    switch format {
+    case .text:
+      line = Data((text.hasSuffix("\n") ? text : text + "\n").utf8)
+    case .json:
+      let message = text.hasSuffix("\n") ? String(text.dropLast()) : text
+      line = JSONLogHandler.line(level: .error, label: "origin-guard", message: message, metadata: [:])
+    }
+    Self.writeIgnoringErrors(line, to: STDERR_FILENO)
+  }
+
+  /// After SIGHUP the terminal is gone: a failed write must not end the process (FileHandle
+  /// traps on it), least of all right after a bootstrap rolled back.
+  static func writeIgnoringErrors(_ data: Data, to descriptor: Int32) {
+    data.withUnsafeBytes { buffer in
+      guard let base = buffer.baseAddress else { return }
+      var offset = 0
+      while offset < buffer.count {
+        let written = Glibc.write(descriptor, base + offset, buffer.count - offset)
+        if written < 0 && errno == EINTR { continue }
+        if written <= 0 { return }
+        offset += written
+      }
+    }
   }
 }

@@ -32,17 +32,28 @@ struct JSONLogHandler: LogHandler {
   }
 
   func log(event: LogEvent) {
+    FileHandle.standardError.write(
+      Self.line(
+        level: event.level, label: label, message: "\(event.message)",
+        metadata: metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })))
+  }
+
+  /// One log line: also what `Console` writes for diagnostics in the JSON format.
+  static func line(level: Logger.Level, label: String, message: String, metadata: Logger.Metadata)
+    -> Data
+  {
     var object: [String: Any] = [
       "time": ISO8601DateFormatter().string(from: Date()),
-      "level": event.level.rawValue,
+      "level": level.rawValue,
       "logger": label,
-      "message": "\(event.message)",
+      "message": message,
     ]
-    for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-      object[key] = "\(value)"
-    }
-    guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
+    for (key, value) in metadata { object[key] = "\(value)" }
+    guard
+      var data = try? JSONSerialization.data(
+        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return Data() }
     data.append(0x0A)
-    FileHandle.standardError.write(data)
+    return data
   }
 }
