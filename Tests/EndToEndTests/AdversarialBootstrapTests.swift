@@ -301,12 +301,7 @@ final class BootstrapProcess: @unchecked Sendable {
   }
 
   func waitForExit(timeout: Duration) -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-      guard ContinuousClock.now < deadline else { return nil }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return process.terminationStatus
+    process.waitForExit(timeout: timeout)
   }
 
   func stop() {
