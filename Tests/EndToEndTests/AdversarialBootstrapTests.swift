@@ -142,10 +142,7 @@ struct AdversarialBootstrapTests {
       let bootstrap = try BootstrapProcess(setup, timeout: 2)
       defer { bootstrap.stop() }
       try bootstrap.waitUntilApplied()
-      let watchdog = try bootstrap.watchdogPID()
-      kill(watchdog, SIGKILL)
-      kill(bootstrap.pid, SIGKILL)
-      _ = bootstrap.waitForExit(timeout: .seconds(5))
+      try bootstrap.killWithWatchdog()
       try await Task.sleep(for: .seconds(3))  // past the deadline, nobody left to roll back
       #expect(try setup.allowed() == Set(Self.later))
       #expect(try setup.bootstrapFiles() == ["pending.json"])
@@ -164,10 +161,7 @@ struct AdversarialBootstrapTests {
       let bootstrap = try BootstrapProcess(setup, timeout: 60)
       defer { bootstrap.stop() }
       try bootstrap.waitUntilApplied()
-      let watchdog = try bootstrap.watchdogPID()
-      kill(watchdog, SIGKILL)
-      kill(bootstrap.pid, SIGKILL)
-      _ = bootstrap.waitForExit(timeout: .seconds(5))
+      try bootstrap.killWithWatchdog()
 
       let sync = try setup.originGuard("sync", exits: 4)
       #expect(sync.errorOutput.contains("a bootstrap is waiting for its confirmation"))
@@ -295,17 +289,19 @@ final class BootstrapProcess: @unchecked Sendable {
     return pid
   }
 
+  /// `kill -9` of the watchdog and of bootstrap: nobody left to roll back but a later run.
+  func killWithWatchdog() throws {
+    kill(try watchdogPID(), SIGKILL)
+    kill(pid, SIGKILL)
+    _ = waitForExit(timeout: .seconds(5))
+  }
+
   func type(_ text: String) {
     input.fileHandleForWriting.write(Data(text.utf8))
   }
 
   func waitForExit(timeout: Duration) -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-      guard ContinuousClock.now < deadline else { return nil }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return process.terminationStatus
+    process.waitForExit(timeout: timeout)
   }
 
   func stop() {

@@ -189,7 +189,10 @@ struct AdversarialInputTests {
             - name: web
               type: url
               url: \(server.baseURL)/list.txt
+              timeout: 10m
           """)
+      // A loaded CI machine once took 30 s to get from the first request to the signal: with
+      // the default timeout the fetch had really timed out by then.
       // The test runner's children start with SIGTERM blocked: unblock it for the daemon.
       let unblocking =
         "import os, signal, sys; signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM}); os.execvp(sys.argv[1], sys.argv[1:])"

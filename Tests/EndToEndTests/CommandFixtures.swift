@@ -226,12 +226,7 @@ final class CommandProcess: @unchecked Sendable {
   /// `timeout`. Blocks rather than awaits: a suspended test may not get a thread back for
   /// seconds while other tests hold the cooperative pool, and these waits race a timer.
   func waitForExit(timeout: Duration) -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    while process.isRunning {
-      guard ContinuousClock.now < deadline else { return nil }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return process.terminationStatus
+    process.waitForExit(timeout: timeout)
   }
 
   /// Sends `signal` (SIGTERM, say) unless it has exited.
@@ -255,5 +250,19 @@ func waitUntil(
   while try !condition() {
     guard ContinuousClock.now < deadline else { throw SetupError("timed out waiting: \(what)") }
     Thread.sleep(forTimeInterval: 0.05)
+  }
+}
+
+extension Process {
+  /// The exit status, or nil when it still runs after `timeout`. Blocks rather than awaits: a
+  /// suspended test may not get a thread back for seconds while other tests hold the
+  /// cooperative pool, and these waits race a timer.
+  func waitForExit(timeout: Duration) -> Int32? {
+    let deadline = ContinuousClock.now + timeout
+    while isRunning {
+      guard ContinuousClock.now < deadline else { return nil }
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    return terminationStatus
   }
 }

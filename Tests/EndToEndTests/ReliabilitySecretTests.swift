@@ -155,7 +155,9 @@ struct ReliabilitySecretTests {
               access_key_id: \(AlibabaFake.accessKeyID)
               access_key_secret: \(AlibabaFake.accessKeySecret)
           """)
-      for mode in [0o644, 0o640, 0o604, 0o660] {
+      // Modes that let others read it; one that lets them write it is refused before the
+      // secret is looked at (ConfigurationFileModeTests).
+      for mode in [0o644, 0o640, 0o604, 0o400 | 0o044] {
         try FileManager.default.setAttributes(
           [.posixPermissions: mode], ofItemAtPath: sandbox.configPath)
         for command in [["validate"], ["sync"], ["plan"], ["status"]] {

@@ -200,8 +200,10 @@ struct BootstrapTests {
     let h = try Harness()
     h.source.list("192.0.2.0/24")
     let bootstrap = Bootstrap(reconciler: h.reconciler())
+    // The deadline counts from before the apply, which took 50 s once in a loaded CI run:
+    // long enough that only the confirmation can end this wait.
     let outcome = try await bootstrap.run(
-      force: false, timeout: .seconds(30), startWatchdog: { _ in }
+      force: false, timeout: .seconds(600), startWatchdog: { _ in }
     ) { record in
       async let answer = bootstrap.waitForAnswer(record) { nil }
       try? await Task.sleep(for: .milliseconds(150))

@@ -77,8 +77,9 @@ public struct BootstrapFiles: Sendable {
       throw .io(operation: "rename \(pendingPath) to \(confirmedPath)", errno: errno)
     }
     AtomicFile.syncDirectory(directory)
-    // What was renamed, which a bootstrap started meanwhile may have replaced.
-    return (try load(confirmedPath)).map(Confirmation.confirmed) ?? .nothingWaiting
+    // What was renamed, which a bootstrap started meanwhile may have replaced. Already gone
+    // when the waiting bootstrap took the confirmation first: confirmed all the same.
+    return .confirmed((try load(confirmedPath)) ?? waiting)
   }
 
   /// Whether the bootstrap with `id` was confirmed; consumes the confirmation.
