@@ -79,6 +79,8 @@ struct DeployPackageTests {
     #expect(depends.contains("libnftnl11"))
     #expect(depends.contains("libmnl0"))
     #expect(depends.contains("libc6"))
+    // The daemon unit's ExecReload runs /bin/kill, which a minimal Debian lacks.
+    #expect(depends.contains("procps"))
     #expect(!depends.contains { $0.hasPrefix("libswift") || $0.hasPrefix("swift") })
   }
 

@@ -18,6 +18,7 @@ struct DeployRPMTests {
     // rpmbuild's automatic requirements from the binary's dynamic section.
     #expect(requires.contains("libnftnl.so.11()(64bit)"), "\(requires)")
     #expect(requires.contains("libmnl.so.0()(64bit)"), "\(requires)")
+    #expect(requires.contains("util-linux"), "the daemon unit's ExecReload runs kill: \(requires)")
     #expect(!requires.contains { $0.contains("libstdc++") || $0.contains("swift") }, "\(requires)")
     // Alibaba Cloud Linux 3 has glibc 2.32: no requirement on a newer symbol version.
     let glibc = requires.compactMap { line -> Int? in
