@@ -21,4 +21,9 @@ struct OriginGuardCommand: AsyncParsableCommand {
       TeardownCommand.self, ValidateCommand.self, BootstrapWatchdogCommand.self,
     ]
   )
+
+  static func main() async {
+    RelocationTablePages.release()
+    await main(nil)
+  }
 }
