@@ -45,7 +45,15 @@
       // glibc rewrites the entry to the mapped address; another loader may leave it as the
       // address in the file.
       if start != 0 && start < bias { start += bias }
-      return start != 0 && size != 0 ? (start, size) : nil
+      guard start != 0, size != 0 else { return nil }
+      // Only from a read-only segment: pages of a writable one may hold changes that
+      // MADV_DONTNEED would discard.
+      let inFile = start - bias
+      let readOnly = programHeaders.contains {
+        $0.p_type == PT_LOAD && $0.p_flags & UInt32(PF_W) == 0 && UInt($0.p_vaddr) <= inFile
+          && inFile + size <= UInt($0.p_vaddr) + UInt($0.p_memsz)
+      }
+      return readOnly ? (start, size) : nil
     }
 
     /// `/proc/self/auxv`: pairs of 64-bit type and value.
