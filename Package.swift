@@ -3,6 +3,18 @@
 // AddressSources → AddressSet → OriginGuard (plan, guards, reconciler) → Netfilter (transaction) → kernel.
 import PackageDescription
 
+/// The link against a glibc 2.31 sysroot that scripts/build-release asks for.
+let portableLinkFlags: [String] =
+  Context.environment["ORIGIN_GUARD_SYSROOT"].map { sysroot in
+    // `-L` of a directory holding only libstdc++.a: searched before the toolchain's
+    // directories, so -lstdc++ links the static library. compat.o: what it lacks
+    // (scripts/libstdcxx-compat.cc).
+    [
+      "-Xclang-linker", "--sysroot=\(sysroot)", "-L", "\(sysroot)/origin-guard-static",
+      "\(sysroot)/origin-guard-static/compat.o",
+    ]
+  } ?? []
+
 let package = Package(
   name: "origin-guard",
   platforms: [.macOS(.v15)],
@@ -62,16 +74,17 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
       ],
-      // Release binaries start with fewer pages touched: packed relative relocations (lld;
-      // glibc >= 2.36) instead of 120,000 RELA entries, and no dynamic symbol table of
-      // 35,000 exported Swift symbols for the loader to search. A no-change sync of 2,000
-      // prefixes peaks at about 23 MB resident instead of 29 (docs/benchmarks.md).
+      // Release binaries start with fewer pages touched: no dynamic symbol table of 35,000
+      // exported Swift symbols for the loader to search. (Packed relative relocations,
+      // `-z pack-relative-relocs`, are left out: glibc older than 2.36 silently skips them.)
+      // scripts/build-release also sets ORIGIN_GUARD_SYSROOT: the binary is then linked
+      // against that Debian 11 sysroot (glibc 2.31) and its static libstdc++, so that it runs
+      // on glibc 2.31 and newer (docs/packaging.md). Linker flags only: changing them relinks,
+      // it does not recompile.
       linkerSettings: [
         .unsafeFlags(
-          [
-            "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs",
-            "-Xlinker", "--no-export-dynamic",
-          ], .when(configuration: .release))
+          ["-use-ld=lld", "-Xlinker", "--no-export-dynamic"] + portableLinkFlags,
+          .when(configuration: .release))
       ]
     ),
     // Benchmarks of the address-set core, run by scripts/bench (release build).

@@ -14,15 +14,16 @@ struct OriginGuardCommand: AsyncParsableCommand {
       Exit codes:
       \(ExitCodeHelp.table)
       """,
-    version: OriginGuardVersion.current,
+    version: OriginGuardVersion.description,
     subcommands: [
       PlanCommand.self, SyncCommand.self, BootstrapCommand.self, ConfirmCommand.self,
       RunCommand.self, StatusCommand.self, CheckCommand.self, ExportCommand.self,
       TeardownCommand.self, ValidateCommand.self, BootstrapWatchdogCommand.self,
     ]
   )
-}
 
-enum OriginGuardVersion {
-  static let current = "0.1.0"
+  static func main() async {
+    RelocationTablePages.release()
+    await main(nil)
+  }
 }

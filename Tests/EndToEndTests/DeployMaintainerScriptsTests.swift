@@ -16,6 +16,11 @@ struct DeployMaintainerScriptsTests {
   }
 
   func runScript(_ script: String, _ arguments: [String]) async throws -> Outcome {
+    try await runScript(at: Deploy.path("deploy/debian/\(script)"), arguments)
+  }
+
+  /// Runs the shell script at `path` (a Debian maintainer script or an RPM scriptlet).
+  func runScript(at path: String, _ arguments: [String]) async throws -> Outcome {
     try await Deploy.withScratchDirectory { scratch in
       try FileManager.default.createDirectory(
         atPath: "\(scratch)/bin", withIntermediateDirectories: true)
@@ -36,8 +41,7 @@ struct DeployMaintainerScriptsTests {
         """
       let result = try run(
         [
-          "unshare", "--mount", "--propagation", "private", "bash", "-c", harness, "harness",
-          Deploy.path("deploy/debian/\(script)"),
+          "unshare", "--mount", "--propagation", "private", "bash", "-c", harness, "harness", path,
         ] + arguments)
       let mode = try? String(contentsOfFile: "\(scratch)/mode", encoding: .utf8)
       return Outcome(

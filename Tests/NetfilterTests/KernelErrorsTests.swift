@@ -45,4 +45,20 @@ struct ErrorDescriptionTests {
     #expect(
       KernelErrors.error(errno: EINVAL, operation: "op") == .kernel(operation: "op", errno: EINVAL))
   }
+
+  /// A kernel without nf_tables (module not loaded): nfnetlink refuses the batch at its begin
+  /// message with EOPNOTSUPP. The operator is told to load the module, not shown an errno.
+  @Test func aBatchRefusedForWantOfNfTablesSaysToLoadTheModule() {
+    let refused = KernelErrors.batchError(errno: EOPNOTSUPP)
+    guard case .nfTablesUnavailable = refused else {
+      Issue.record("EOPNOTSUPP on the batch should mean nf_tables is missing, got \(refused)")
+      return
+    }
+    #expect(refused.description.contains("modprobe nf_tables"), "\(refused)")
+    // Other errors on the batch keep their meaning.
+    #expect(
+      KernelErrors.batchError(errno: EPERM) == .permissionDenied(operation: "nftables batch"))
+    #expect(
+      KernelErrors.batchError(errno: 85) == .generationChanged(expected: nil))
+  }
 }

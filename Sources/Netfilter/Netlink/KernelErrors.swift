@@ -21,7 +21,7 @@ enum KernelErrors {
     }
     switch message.purpose {
     case .begin, .end:
-      return error(errno: first.errno, operation: "nftables batch")
+      return batchError(errno: first.errno)
     case .structure(let change):
       return error(errno: first.errno, operation: change.description)
     case .anonymousSet(let change):
@@ -38,6 +38,16 @@ enum KernelErrors {
       default: return error(errno: first.errno, operation: change.description)
       }
     }
+  }
+
+  /// An error the kernel reported on the batch's begin or end message. Without nf_tables,
+  /// nfnetlink refuses a batch for the subsystem it does not have with EOPNOTSUPP (a plain
+  /// request gets EINVAL, see NetlinkBackend.generation); checked with an empty batch for a
+  /// subsystem no kernel registers.
+  static func batchError(errno code: Int32) -> NetfilterError {
+    code == EOPNOTSUPP
+      ? .nfTablesUnavailable(detail: "the kernel has no nf_tables subsystem: \(errnoName(code))")
+      : error(errno: code, operation: "nftables batch")
   }
 
   static func error(errno code: Int32, operation: String) -> NetfilterError {
