@@ -239,6 +239,36 @@ import Testing
     #expect(api.callCount("www.example.com") == 3)
   }
 
+  /// A throttled STS is retried by the source's retry policy, like a throttled API.
+  @Test func aSourceRetriesAThrottledSTS() async throws {
+    let clock = TestClock()
+    let sts = fakeSTS(clock: clock)
+    sts.update {
+      $0.scripted = [
+        FakeSTS.error(
+          .serviceUnavailable, "ServiceUnavailable",
+          "The request has failed due to a temporary failure of the server.")
+      ]
+    }
+    let api = FakeAlibabaAPI(secrets: [:])
+    api.allow([("STS.NUgYrLnoC37mZZCNnAbez1", "sts-secret-1", "CAIS-sts-token-1")])
+    api.script("www.example.com", FakeAlibabaAPI.vips("www.example.com", ["192.0.2.1"]))
+    let result = try await withTestServer({ request in
+      FakeSTS.isSTS(request) ? await sts.handle(request) : await api.handle(request)
+    }) { base, _ in
+      var config = Self.roleConfig()
+      config.stsEndpoint = base
+      return try await AlibabaCDNSource(
+        config: AlibabaCDNSourceConfig(
+          name: "cdn", domains: ["www.example.com"], endpoint: base, credentials: config,
+          retry: .fast),
+        context: makeContext(clock: clock)
+      ).fetch()
+    }
+    #expect(result.entries.count == 1)
+    #expect(sts.calls.count == 2)
+  }
+
   @Test(arguments: [
     ("not json at all", "not a JSON object"),
     (#"{"RequestId":"1","Credentials":{"AccessKeyId":"STS.x"}}"#, "lacks Credentials"),
@@ -439,6 +469,7 @@ import Testing
     let description = try #require(error?.description)
     #expect(description.contains("AuthenticationFail.OIDCToken.Expired"))
     #expect(description.contains(Self.role))
+    #expect(description.contains(file))
     #expect(!description.contains("an-expired-token"))
   }
 

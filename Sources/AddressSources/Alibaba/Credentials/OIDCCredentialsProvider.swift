@@ -28,9 +28,16 @@ struct OIDCCredentialsProvider: CredentialProvider {
     let path = environment.expandingTilde(file)
     let token = try OIDCTokenFile.read(path, role: role)
     let session = environment["ALIBABA_CLOUD_ROLE_SESSION_NAME"] ?? AssumedRole.defaultSessionName
-    return .found(
-      try await sts.assumeRoleWithOIDC(
-        roleARN: role, providerARN: provider, token: token, sessionName: session,
-        durationSeconds: durationSeconds, origin: "\(name) \(role)"))
+    do {
+      return .found(
+        try await sts.assumeRoleWithOIDC(
+          roleARN: role, providerARN: provider, token: token, sessionName: session,
+          durationSeconds: durationSeconds, origin: "\(name) \(role)"))
+    } catch .sts(let role, let endpoint, let problem, let requestID, let retryable) {
+      // An expired or foreign token is the file's fault: say which file.
+      throw .sts(
+        role: role, endpoint: endpoint, problem: problem + " (OIDC token from \(path))",
+        requestID: requestID, retryable: retryable)
+    }
   }
 }
