@@ -90,6 +90,24 @@ struct AdversarialCredentialsTests {
     }
   }
 
+  /// The daemon keeps the role's temporary credentials across cycles instead of asking STS
+  /// (and re-reading secrets) every interval.
+  @Test func theDaemonAsksSTSOnceForSeveralCycles() async throws {
+    try await GuardSandbox.with { sandbox in
+      let server = try NamespaceHTTPServer(
+        in: sandbox.namespace, handler: STSFake.withCDN(Self.list))
+      try sandbox.writeConfiguration(
+        sources: Self.roleSource(server), extra: "interval: 1s\njitter: 0s")
+      let result = try sandbox.originGuard("run", "--cycles", "3")
+      #expect(result.status == 0, "\(result.errorOutput)")
+      let calls = server.requests.filter(STSFake.isSTS).count
+      let cdnCalls = server.requests.count - calls
+      #expect(calls == 1, "\(calls) STS calls")
+      #expect(cdnCalls == 3, "\(cdnCalls) CDN calls")
+      expectNoSecret(result)
+    }
+  }
+
   enum TokenFile: String, CaseIterable, Sendable {
     case missing, worldWritable, linkToWorldWritable, linkToGoodFile
   }
