@@ -28,6 +28,16 @@ final class FakeAlibabaAPI: @unchecked Sendable {
     lock.withLock { scripts[key] = answers }
   }
 
+  /// Accepts more keys: (AccessKey id, secret, security token).
+  func allow(_ keys: [(String, String, String)]) {
+    lock.withLock {
+      for (id, secret, token) in keys {
+        secrets[id] = secret
+        tokens[id] = token
+      }
+    }
+  }
+
   func callCount(_ key: String) -> Int { lock.withLock { calls[key] ?? 0 } }
   var maximumConcurrency: Int { lock.withLock { maxInFlight } }
   var signaturesVerified: Int { lock.withLock { verifiedSignatures } }

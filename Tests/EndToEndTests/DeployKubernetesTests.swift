@@ -101,10 +101,57 @@ struct DeployKubernetesTests {
         == "/var/lib/prometheus/node-exporter")
   }
 
-  /// The ConfigMap is the configuration at /etc/origin-guard/config.yaml, the Secret is the
-  /// file its credentials_file names, and the configuration passes `origin-guard validate`.
-  @Test func theConfigMapAndTheSecretAreMountedWhereTheConfigurationLooks() async throws {
+  /// RRSA: the pod runs as the annotated service account, the token is projected for STS
+  /// where the variables say, the configuration asks for OIDC alone and passes `validate`.
+  @Test func rrsaTokenVariablesAndConfigurationAgree() async throws {
+    let account = try Self.document(
+      "deploy/kubernetes/serviceaccount.yaml", kind: "ServiceAccount")
+    #expect(
+      podSpec["serviceAccountName"] as? String == Self.value(account, "metadata", "name") as? String
+    )
+    #expect(
+      Self.value(account, "metadata", "namespace") as? String == Self.value(
+        daemonSet, "metadata", "namespace") as? String)
+    let annotations = try #require(
+      Self.value(account, "metadata", "annotations") as? [String: String])
+    #expect(annotations["pod-identity.alibabacloud.com/role-name"] == "origin-guard-reader")
+    let environment = Dictionary(
+      uniqueKeysWithValues: (container["env"] as? [[String: Any]] ?? []).map {
+        ($0["name"] as? String ?? "", $0["value"] as? String ?? "")
+      })
+    #expect(environment["ALIBABA_CLOUD_ROLE_ARN"]?.hasSuffix(":role/origin-guard-reader") == true)
+    #expect(environment["ALIBABA_CLOUD_OIDC_PROVIDER_ARN"]?.contains(":oidc-provider/") == true)
+    let tokenFile = try #require(environment["ALIBABA_CLOUD_OIDC_TOKEN_FILE"])
+    let tokenVolume = try #require(mounts[(tokenFile as NSString).deletingLastPathComponent])
+    let sources = try #require(
+      Self.value(volumes[tokenVolume], "projected", "sources") as? [[String: Any]])
+    let projected = try #require(sources.first?["serviceAccountToken"] as? [String: Any])
+    #expect(projected["audience"] as? String == "sts.aliyuncs.com")
+    #expect(projected["path"] as? String == (tokenFile as NSString).lastPathComponent)
+    // Root alone reads it: origin-guard refuses a token file others can write.
+    #expect(Self.value(volumes[tokenVolume], "projected", "defaultMode") as? Int == 0o400)
+
     let configMap = try Self.document("deploy/kubernetes/configmap.yaml", kind: "ConfigMap")
+    let config = try #require(Self.value(configMap, "data", "config.yaml") as? String)
+    #expect(config.contains("use_oidc: true") && config.contains("use_ecs_ram_role: false"))
+    #expect(!config.contains("credentials_file"))
+    try await Deploy.withScratchDirectory { scratch in
+      try Deploy.write(config, to: "\(scratch)/config.yaml")
+      let result = try run(
+        [OriginGuardBinary.path, "validate", "-c", "\(scratch)/config.yaml"], check: false)
+      #expect(result.status == 0, "\(result.errorOutput)")
+    }
+  }
+
+  /// The fallback: configmap-accesskey.yaml is the same ConfigMap, its credentials_file is the
+  /// Secret's file where daemonset.yaml mounts it, and it passes `origin-guard validate`.
+  @Test func theConfigMapAndTheSecretAreMountedWhereTheConfigurationLooks() async throws {
+    let configMap = try Self.document(
+      "deploy/kubernetes/configmap-accesskey.yaml", kind: "ConfigMap")
+    let withRRSA = try Self.document("deploy/kubernetes/configmap.yaml", kind: "ConfigMap")
+    #expect(
+      Self.value(configMap, "metadata", "name") as? String == Self.value(
+        withRRSA, "metadata", "name") as? String)
     let secret = try Self.document("deploy/kubernetes/secret.yaml", kind: "Secret")
     let configVolume = try #require(mounts["/etc/origin-guard"])
     #expect(
@@ -127,8 +174,9 @@ struct DeployKubernetesTests {
     let key = (credentialsFile as NSString).lastPathComponent
     let ini = try #require(Self.value(secret, "stringData", key) as? String)
     #expect(ini.contains("access_key_id") && ini.contains("access_key_secret"))
-    // Readable by the owner (root) alone.
+    // Readable by the owner (root) alone; absent where RRSA is used.
     #expect(Self.value(volumes[secretVolume], "secret", "defaultMode") as? Int == 0o400)
+    #expect(Self.value(volumes[secretVolume], "secret", "optional") as? Bool == true)
     #expect(
       Self.value(secret, "metadata", "namespace") as? String == Self.value(
         daemonSet, "metadata", "namespace") as? String)

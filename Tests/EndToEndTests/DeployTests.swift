@@ -52,7 +52,8 @@ struct DeployTests {
     #expect(try Deploy.files(in: "deploy/debian") == ["postinst", "postrm", "prerm"])
     #expect(
       try Deploy.files(in: "deploy/kubernetes") == [
-        "Dockerfile", "configmap.yaml", "daemonset.yaml", "secret.yaml",
+        "Dockerfile", "configmap-accesskey.yaml", "configmap.yaml", "daemonset.yaml",
+        "secret.yaml", "serviceaccount.yaml",
       ])
     let packageScript = try Deploy.text("scripts/package-deb")
     for shipped in [

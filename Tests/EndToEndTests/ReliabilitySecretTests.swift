@@ -13,6 +13,10 @@ struct ReliabilitySecretTests {
     case environment
     case inlineConfiguration
     case ecsRAMRole
+    /// An AccessKey assumes a RAM role; the role's credentials sign the calls.
+    case ramRoleARN
+    /// RRSA: a service-account token exchanged with AssumeRoleWithOIDC.
+    case oidc
 
     var testDescription: String { rawValue }
 
@@ -20,6 +24,12 @@ struct ReliabilitySecretTests {
     var secrets: [String] {
       switch self {
       case .ecsRAMRole: [MetadataFake.accessKeySecret, MetadataFake.securityToken]
+      case .ramRoleARN:
+        [
+          STSFake.accessKeySecret, STSFake.securityToken, AlibabaFake.accessKeySecret,
+          STSFake.externalID,
+        ]
+      case .oidc: [STSFake.accessKeySecret, STSFake.securityToken, STSFake.oidcToken]
       default: [AlibabaFake.accessKeySecret, AlibabaFake.securityToken]
       }
     }
@@ -40,6 +50,7 @@ struct ReliabilitySecretTests {
   func noSecretInAnyOutputOrFile(_ credentials: CredentialSource) async throws {
     try await GuardSandbox.with { sandbox in
       let api = try NamespaceHTTPServer(in: sandbox.namespace) { request in
+        if STSFake.isSTS(request) { return STSFake.credentials() }
         // The fake insists on the token it expects, so the run really used these credentials.
         let token = request.header("x-acs-security-token")
         guard token == credentials.secrets[1] else {
@@ -85,6 +96,29 @@ struct ReliabilitySecretTests {
           """
       case .ecsRAMRole:
         keys += "\n    use_environment: false\n    metadata_endpoint: \(metadata.baseURL)"
+      case .ramRoleARN:
+        let file = try sandbox.write(
+          "alibaba.ini",
+          """
+          [default]
+          access_key_id = \(AlibabaFake.accessKeyID)
+          access_key_secret = \(AlibabaFake.accessKeySecret)
+          """, mode: 0o600)
+        keys += """
+
+              credentials_file: \(file)
+              role_arn: \(STSFake.role)
+              external_id: \(STSFake.externalID)
+              sts_endpoint: \(api.baseURL)
+          """
+      case .oidc:
+        let token = try sandbox.write("rrsa/token", STSFake.oidcToken, mode: 0o600)
+        environment = [
+          "ALIBABA_CLOUD_ROLE_ARN": STSFake.role,
+          "ALIBABA_CLOUD_OIDC_PROVIDER_ARN": STSFake.oidcProvider,
+          "ALIBABA_CLOUD_OIDC_TOKEN_FILE": token,
+        ]
+        keys += "\n    use_ecs_ram_role: false\n    sts_endpoint: \(api.baseURL)"
       }
       try sandbox.writeConfiguration(sources: keys, extra: "interval: 1s\njitter: 0s")
 

@@ -256,6 +256,75 @@ struct ConfigurationErrorTests {
         #"config.yaml:14: sources[2].select: invalid selector "a..b": empty segment"#,
       ]),
     Case(
+      name: "preset options",
+      yaml: """
+        sources:
+          - name: eo
+            type: url
+            preset: edgeone
+            area: europe
+          - name: cf
+            type: url
+            preset: cloudflare
+            area: global
+          - name: list
+            type: url
+            url: https://example.com/list.txt
+            area: global
+          - name: google
+            type: static
+            preset: google-cloud
+          - name: both
+            type: static
+            preset: google-cloud-load-balancing
+            addresses: [192.0.2.0/24]
+          - name: none
+            type: static
+        """,
+      problems: [
+        #"config.yaml:5: sources[0].area: "europe" is not an EdgeOne area; use global, mainland-china or overseas"#,
+        "config.yaml:9: sources[1].area: area belongs with preset: edgeone; preset cloudflare has no areas",
+        "config.yaml:13: sources[2].area: area belongs with preset: edgeone; with url it has no effect",
+        #"config.yaml:16: sources[3].preset: "google-cloud" is not a static preset; use google-cloud-load-balancing"#,
+        "config.yaml:20: sources[4].addresses: preset and addresses are alternatives; keep one of them (another static source can hold your own addresses)",
+        "config.yaml:21: sources[5].addresses: missing required key; list addresses or prefixes, e.g. [100.64.0.0/10], or use a preset",
+      ]),
+    Case(
+      name: "role and STS keys",
+      yaml: """
+        sources:
+          - name: a
+            type: alibaba-cdn
+            domains: [www.example.com]
+            role_arn: arn:aws:iam::1:role/x
+            role_duration: 5m
+            sts_endpoint: http://sts.aliyuncs.com
+          - name: b
+            type: alibaba-cdn
+            domains: [www.example.com]
+            external_id: x1
+            role_session_name: origin-guard
+          - name: c
+            type: alibaba-cdn
+            domains: [www.example.com]
+            role_arn: acs:ram::1234567890:role/reader
+            role_session_name: "has space"
+            external_id: x
+            role_policy: "not json"
+            sts_endpoint: https://sts.aliyuncs.com/path
+        """,
+      problems: [
+        #"config.yaml:5: sources[0].role_arn: "arn:aws:iam::1:role/x" is not a RAM role ARN; write acs:ram::<account id>:role/<role name>"#,
+        "config.yaml:6: sources[0].role_duration: STS accepts 15m to 12h (900 to 43200 seconds), and at most the role's MaxSessionDuration",
+        "config.yaml:7: sources[0].sts_endpoint: http://sts.aliyuncs.com is plain HTTP: anyone on the path could rewrite what it returns; use https:// (plain http:// is allowed only to 127.0.0.1, ::1 and localhost)",
+        "config.yaml:11: sources[1].external_id: external_id belongs with role_arn, which is not set",
+        "config.yaml:12: sources[1].role_session_name: role_session_name belongs with role_arn, which is not set",
+        "config.yaml:17: sources[2].role_session_name: 2 to 64 letters, digits, '.', '@', '-' or '_'",
+        "config.yaml:18: sources[2].external_id: an external id has 2 to 1224 characters",
+        "config.yaml:19: sources[2].role_policy: a policy is a JSON object, written as a string",
+        "config.yaml:20: sources[2].sts_endpoint: the STS endpoint is a host (https://sts.cn-hangzhou.aliyuncs.com), without a path",
+      ]),
+    Case(
       name: "credentials",
       yaml: """
         sources:
@@ -271,12 +340,14 @@ struct ConfigurationErrorTests {
             use_cli_profile: false
             use_credentials_ini: false
             use_ecs_ram_role: false
+            use_oidc: false
+            use_credentials_uri: false
         """,
       problems: [
         "config.yaml:2: sources[0].access_key_secret: missing required key; access_key_id needs access_key_secret (or use credentials_file)",
         #"config.yaml:4: sources[0].domains[1]: "https://www.example.com/" is a URL; write the domain alone, e.g. www.example.com"#,
         "config.yaml:6: sources[0].credentials_profile: names a section of credentials_file, which is not set",
-        "config.yaml:7: sources[1]: every way of finding credentials is switched off; set credentials_file or enable one of use_environment, use_cli_profile, use_credentials_ini, use_ecs_ram_role",
+        "config.yaml:7: sources[1]: every way of finding credentials is switched off; set credentials_file or enable one of use_environment, use_oidc, use_cli_profile, use_credentials_ini, use_ecs_ram_role, use_credentials_uri",
         #"config.yaml:9: sources[1].site_ids[0]: "example.com" is not a site id; ESA site ids are numbers (ListSites or the ESA console shows them)"#,
       ]),
     Case(

@@ -155,6 +155,24 @@ struct ConfigurationLoaderTests {
         access_key_secret: not-a-real-secret
         security_token: not-a-real-token
         on_invalid_entry: fail
+      - name: google-lb
+        type: static
+        preset: google-cloud-load-balancing
+      - name: edgeone
+        type: url
+        preset: edgeone
+        area: mainland-china
+      - name: cross-account
+        type: alibaba-cdn
+        domains: [www.example.com]
+        use_oidc: false
+        use_credentials_uri: false
+        role_arn: acs:ram::1234567890:role/origin-guard-reader
+        role_session_name: edge-host-1
+        external_id: origin-guard-prod
+        role_duration: 2h
+        role_policy: '{"Version": "1"}'
+        sts_endpoint: https://sts-vpc.cn-hangzhou.aliyuncs.com
     """
 
   @Test func fullFileWithEveryKey() throws {
@@ -239,6 +257,21 @@ struct ConfigurationLoaderTests {
               accessKeyID: "LTAI5tExampleKeyId", accessKeySecret: "not-a-real-secret",
               securityToken: "not-a-real-token")),
           maxCallsPerSecond: 2.5)),
+      .static(
+        StaticSourceConfig(
+          name: "google-lb", prefixes: StaticPreset.googleCloudLoadBalancing.prefixes)),
+      .url(
+        URLSourceConfig(
+          name: "edgeone", documents: URLPreset.edgeone.documents(area: .mainlandChina))),
+      .alibabaCDN(
+        AlibabaCDNSourceConfig(
+          name: "cross-account", domains: ["www.example.com"],
+          credentials: AlibabaCredentialsConfig(
+            useOIDC: false, useCredentialsURI: false,
+            assumedRole: AssumedRole(
+              arn: "acs:ram::1234567890:role/origin-guard-reader", sessionName: "edge-host-1",
+              externalID: "origin-guard-prod", policy: #"{"Version": "1"}"#),
+            stsDurationSeconds: 7200, stsEndpoint: "https://sts-vpc.cn-hangzhou.aliyuncs.com"))),
     ]
     #expect(configuration.sources.count == expected.count)
     for (read, want) in zip(configuration.sources, expected) {

@@ -13,7 +13,7 @@ struct ConfigurationSummaryTests {
         table inet origin_guard: sets allowed_v4, allowed_v6; chain input (hook input, priority -10) jumps to chain guard
         guarded: tcp ports 80, 443; established/related accepted; dropped packets not logged
         sources (3):
-          cdn: alibaba-cdn, 2 domains at https://cdn.aliyuncs.com, credentials: first of environment, aliyun CLI profile, credentials ini, ECS RAM role
+          cdn: alibaba-cdn, 2 domains at https://cdn.aliyuncs.com, credentials: first of environment, OIDC (RRSA), aliyun CLI profile, credentials ini, ECS RAM role, credentials URI
           health-checks: static, 1 address
           extra: file, /etc/origin-guard/extra.txt
         guards: 1…1000000 entries, shrink at most 30%, prefixes at least /8 (IPv4) and /32 (IPv6)
@@ -31,6 +31,13 @@ struct ConfigurationSummaryTests {
           access_key_id: LTAI5tExampleKeyId
           access_key_secret: very-secret-value
           security_token: very-secret-token
+        - name: cross-account
+          type: alibaba-cdn
+          domains: [www.example.com]
+          role_arn: acs:ram::1234567890:role/origin-guard-reader
+          external_id: very-secret-external-id
+          role_policy: '{"Version": "1", "Statement": [{"Effect": "Allow", "Action": "cdn:Describe*", "Resource": "very-secret-resource"}]}'
+          sts_endpoint: https://sts-vpc.cn-hangzhou.aliyuncs.com
         - name: list
           type: url
           url: https://user:password@example.com/list.txt?token=very-secret-query
@@ -38,6 +45,10 @@ struct ConfigurationSummaryTests {
     let summary = try ConfigurationLoader.parse(yaml: yaml, path: "config.yaml").summary
     #expect(!summary.contains("very-secret"))
     #expect(!summary.contains("password"))
+    #expect(
+      summary.contains(
+        "credentials: RAM role acs:ram::1234567890:role/origin-guard-reader (session origin-guard) at https://sts-vpc.cn-hangzhou.aliyuncs.com, assumed with first of"
+      ))
     #expect(!summary.contains("LTAI5tExampleKeyId"))
     #expect(
       summary.contains(

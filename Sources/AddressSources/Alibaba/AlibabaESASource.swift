@@ -15,9 +15,9 @@ public struct AlibabaESASource: AddressSource {
   public init(config: AlibabaESASourceConfig, context: SourceContext) {
     self.config = config
     self.context = context
-    self.credentials = AlibabaCredentialChain(
-      config: config.credentials, environment: context.environment, clock: context.clock,
-      logger: context.logger)
+    self.credentials = context.credentialChains.chain(
+      source: config.name, config: config.credentials, environment: context.environment,
+      clock: context.clock, logger: context.logger)
   }
 
   public var name: String { config.name }

@@ -58,11 +58,15 @@ public struct SourceContext: Sendable {
   /// Remembers ETag / Last-Modified and the parsed list between runs for `url` sources.
   /// Without one every run downloads the full document.
   public var fetchStore: (any ConditionalFetchStore)?
+  /// Alibaba Cloud credential chains, shared by every cycle that uses this context.
+  public var credentialChains: CredentialChainRegistry
 
   public init(
     logger: Logger, clock: any SourceClock = SystemSourceClock(), environment: ProcessEnvironment,
-    fetchStore: (any ConditionalFetchStore)? = nil
+    fetchStore: (any ConditionalFetchStore)? = nil,
+    credentialChains: CredentialChainRegistry = CredentialChainRegistry()
   ) {
+    self.credentialChains = credentialChains
     self.logger = logger
     self.clock = clock
     self.environment = environment

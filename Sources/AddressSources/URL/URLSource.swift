@@ -25,7 +25,11 @@ public struct URLSource: AddressSource {
     let document: URLDocument
     let selectors: [JSONSelector]
     var storeKey: String {
-      let identity = [document.url, document.format?.rawValue ?? "auto"] + document.selectors
+      // The Accept header joins the identity only when set, so that keys remembered before
+      // it existed stay valid.
+      let identity =
+        [document.url, document.format?.rawValue ?? "auto"] + document.selectors
+        + (document.accept.map { ["accept: " + $0] } ?? [])
       return "url-"
         + String(SHA256Hex.digest(Data(identity.joined(separator: "\n").utf8)).prefix(32))
     }
@@ -117,7 +121,8 @@ public struct URLSource: AddressSource {
   {
     let origin = Origin.url(plan.document.url, line: nil)
     var headers = [
-      ("accept", "application/json, text/plain;q=0.9, */*;q=0.1"), ("user-agent", "origin-guard"),
+      ("accept", plan.document.accept ?? "application/json, text/plain;q=0.9, */*;q=0.1"),
+      ("user-agent", "origin-guard"),
     ]
     if let remembered {
       if let etag = remembered.etag { headers.append(("if-none-match", etag)) }

@@ -15,11 +15,17 @@ public struct URLDocument: Hashable, Sendable {
   /// `select`: JSON selectors (see `JSONSelector`); the strings of all selectors are combined.
   /// Empty for text lists and for a JSON document that is itself an array of strings.
   public var selectors: [String]
+  /// The Accept header to send instead of the default, for a server that answers another
+  /// format unless asked for exactly one (Bunny sends XML without `application/json`).
+  public var accept: String?
 
-  public init(url: String, format: DocumentFormat? = nil, selectors: [String] = []) {
+  public init(
+    url: String, format: DocumentFormat? = nil, selectors: [String] = [], accept: String? = nil
+  ) {
     self.url = url
     self.format = format
     self.selectors = selectors
+    self.accept = accept
   }
 }
 
@@ -30,10 +36,20 @@ public enum URLPreset: String, Hashable, Sendable, CaseIterable, Codable {
   /// AWS ip-ranges.json, only `CLOUDFRONT_ORIGIN_FACING` (the ranges CloudFront connects to
   /// origins from; the full `CLOUDFRONT` set also holds edge addresses clients talk to).
   case cloudfront
-  /// Fastly's public-ip-list JSON.
+  /// Fastly's public-ip-list JSON: every Fastly address, not only those that reach origins.
   case fastly
+  /// Tencent EdgeOne's origin-pull ranges, text, one CIDR per line; `area` narrows them.
+  case edgeone
+  /// Gcore CDN's public-ip-list JSON: the single addresses of the servers that pull from
+  /// origins (`/cdn/public-net-list` has the networks around them, far more than reach us).
+  case gcore
+  /// Bunny's edge server list, IPv4 and IPv6: single addresses, JSON only when asked for.
+  case bunny
 
-  public var documents: [URLDocument] {
+  public var documents: [URLDocument] { documents(area: nil) }
+
+  /// The documents, with EdgeOne's `area` query when one is given (only `edgeone` has areas).
+  public func documents(area: EdgeOneArea?) -> [URLDocument] {
     switch self {
     case .cloudflare:
       [
@@ -55,8 +71,41 @@ public enum URLPreset: String, Hashable, Sendable, CaseIterable, Codable {
           url: "https://api.fastly.com/public-ip-list", format: .json,
           selectors: ["addresses", "ipv6_addresses"])
       ]
+    case .edgeone:
+      // One document per family: without `version` EdgeOne mixes both into one list, and a
+      // per-family URL says which family a failing download was.
+      ["v4", "v6"].map { version in
+        URLDocument(
+          url: "https://api.edgeone.ai/ips?version=\(version)"
+            + (area.map { "&area=\($0.rawValue)" } ?? ""),
+          format: .text)
+      }
+    case .gcore:
+      [
+        URLDocument(
+          url: "https://api.gcore.com/cdn/public-ip-list", format: .json,
+          selectors: ["addresses", "addresses_v6"], accept: "application/json")
+      ]
+    case .bunny:
+      [
+        "https://bunnycdn.com/api/system/edgeserverlist",
+        "https://bunnycdn.com/api/system/edgeserverlist/IPv6",
+      ]
+      .map { URLDocument(url: $0, format: .json, accept: "application/json") }
     }
   }
+
+  /// Whether `area` means something for this preset.
+  public var hasAreas: Bool { self == .edgeone }
+}
+
+/// EdgeOne's `area` query: which availability zone's origin-pull nodes.
+public enum EdgeOneArea: String, Hashable, Sendable, CaseIterable, Codable {
+  /// The Global availability zone: every origin-pull node (EdgeOne's default).
+  case global
+  case mainlandChina = "mainland-china"
+  /// The Global availability zone without the Chinese mainland.
+  case overseas
 }
 
 /// Configuration of a `url` source: one or more documents fetched over HTTPS, every one of

@@ -53,6 +53,14 @@ extension Configuration {
   }
 
   static func describe(_ credentials: AlibabaCredentialsConfig) -> String {
+    // The role and the endpoint are names, not secrets; the external id and policy stay out.
+    guard let role = credentials.assumedRole else { return describeSource(credentials) }
+    return "RAM role \(role.arn) (session \(role.sessionName)) at "
+      + (credentials.stsEndpoint.map(withoutSecrets) ?? "the default STS endpoint")
+      + ", assumed with " + describeSource(credentials)
+  }
+
+  private static func describeSource(_ credentials: AlibabaCredentialsConfig) -> String {
     if let inline = credentials.inline {
       return "inline AccessKey \(inline.maskedAccessKeyID)"
     }
@@ -61,6 +69,7 @@ extension Configuration {
     }
     var steps: [String] = []
     if credentials.useEnvironment { steps.append("environment") }
+    if credentials.useOIDC { steps.append("OIDC (RRSA)") }
     if credentials.useCLIProfile {
       steps.append(
         ["aliyun CLI profile", credentials.cliProfile].compactMap { $0 }.joined(separator: " "))
@@ -70,6 +79,7 @@ extension Configuration {
       steps.append(
         ["ECS RAM role", credentials.ecsRoleName].compactMap { $0 }.joined(separator: " "))
     }
+    if credentials.useCredentialsURI { steps.append("credentials URI") }
     return "first of " + steps.joined(separator: ", ")
   }
 

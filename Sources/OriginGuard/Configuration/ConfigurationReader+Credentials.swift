@@ -1,4 +1,5 @@
 import AddressSources
+import Foundation
 
 /// Alibaba Cloud credentials, written as flat keys of the source (as `AlibabaCredentialsConfig`
 /// documents them): `credentials_file`, inline `access_key_id` / `access_key_secret`, and
@@ -42,6 +43,10 @@ extension ConfigurationReader {
         EndpointCheck.metadataService(text, at: field) ?? config.metadataEndpoint
     }
 
+    if let use = keys.optional("use_oidc")?.bool() { config.useOIDC = use }
+    if let use = keys.optional("use_credentials_uri")?.bool() { config.useCredentialsURI = use }
+    readAssumedRole(&keys, into: &config)
+
     if let cliProfileField, !config.useCLIProfile {
       cliProfileField.invalid("has no effect: use_cli_profile is false")
     }
@@ -50,13 +55,89 @@ extension ConfigurationReader {
     }
     let anySource =
       fileField != nil || idField != nil || config.useEnvironment || config.useCLIProfile
-      || config.useCredentialsINI || config.useECSRAMRole
+      || config.useCredentialsINI || config.useECSRAMRole || config.useOIDC
+      || config.useCredentialsURI
     if !anySource {
       keys.field.invalid(
-        "every way of finding credentials is switched off; set credentials_file or enable one of use_environment, use_cli_profile, use_credentials_ini, use_ecs_ram_role"
+        "every way of finding credentials is switched off; set credentials_file or enable one of use_environment, use_oidc, use_cli_profile, use_credentials_ini, use_ecs_ram_role, use_credentials_uri"
       )
     }
     return config
+  }
+
+  /// `role_arn` with `role_session_name`, `external_id`, `role_policy`; `role_duration` and
+  /// `sts_endpoint`, which OIDC uses too.
+  private func readAssumedRole(
+    _ keys: inout MappingReader, into config: inout AlibabaCredentialsConfig
+  ) {
+    let arnField = keys.optional("role_arn")
+    let sessionField = keys.optional("role_session_name")
+    let externalField = keys.optional("external_id")
+    let policyField = keys.optional("role_policy")
+    if let field = keys.optional("role_duration"),
+      let duration = field.duration(atLeast: .seconds(1))
+    {
+      let seconds = Int(duration.components.seconds)
+      if AssumedRole.durationBounds.contains(seconds) {
+        config.stsDurationSeconds = seconds
+      } else {
+        field.invalid(
+          "STS accepts 15m to 12h (900 to 43200 seconds), and at most the role's MaxSessionDuration"
+        )
+      }
+    }
+    if let field = keys.optional("sts_endpoint"), let text = field.string() {
+      if let url = EndpointCheck.https(text, at: field) {
+        if let parsed = URL(string: url),
+          !(parsed.path.isEmpty || parsed.path == "/")
+            || parsed.query != nil
+        {
+          field.invalid(
+            "the STS endpoint is a host (https://sts.cn-hangzhou.aliyuncs.com), without a path")
+        } else {
+          config.stsEndpoint = url
+        }
+      }
+    }
+    guard let arnField else {
+      for (key, field) in [
+        ("role_session_name", sessionField), ("external_id", externalField),
+        ("role_policy", policyField),
+      ] {
+        field?.invalid("\(key) belongs with role_arn, which is not set")
+      }
+      return
+    }
+    guard let arn = arnField.string() else { return }
+    guard arn.hasPrefix("acs:ram::"), arn.contains(":role/") else {
+      arnField.invalid(
+        "\(String(reflecting: arn)) is not a RAM role ARN; write acs:ram::<account id>:role/<role name>"
+      )
+      return
+    }
+    var role = AssumedRole(arn: arn)
+    if let sessionField, let name = sessionField.string() {
+      if AssumedRole.isValidSessionName(name) {
+        role.sessionName = name
+      } else {
+        sessionField.invalid("2 to 64 letters, digits, '.', '@', '-' or '_'")
+      }
+    }
+    if let externalField, let id = externalField.string() {
+      if (2...1224).contains(id.count) {
+        role.externalID = id
+      } else {
+        externalField.invalid("an external id has 2 to 1224 characters")
+      }
+    }
+    if let policyField, let policy = policyField.string() {
+      if (try? JSONSerialization.jsonObject(with: Data(policy.utf8))) is [String: Any] {
+        role.policy = policy
+      } else {
+        policyField.invalid("a policy is a JSON object, written as a string")
+      }
+    }
+    config.assumedRole = role
   }
 
   private func reportIncompleteInlineCredentials(

@@ -102,11 +102,27 @@ extension ConfigurationReader {
   private func readStatic(_ keys: inout MappingReader, name: String, policy: EntryPolicy)
     -> SourceConfig?
   {
-    guard
-      let entries = keys.required(
-        "addresses", hint: "list addresses or prefixes, e.g. [100.64.0.0/10]")?
-        .stringList(nonEmpty: true)
-    else { return nil }
+    let presetField = keys.optional("preset")
+    let addressesField = keys.optional("addresses")
+    if let presetField {
+      if let addressesField {
+        addressesField.invalid(
+          "preset and addresses are alternatives; keep one of them (another static source can hold your own addresses)"
+        )
+        return nil
+      }
+      guard let preset = presetField.choice(StaticPreset.self, what: "a static preset") else {
+        return nil
+      }
+      return .static(StaticSourceConfig(name: name, prefixes: preset.prefixes, policy: policy))
+    }
+    guard let addressesField else {
+      keys.field.problems.add(
+        .missingKey, line: keys.field.line, keyPath: "\(keys.field.keyPath).addresses",
+        "missing required key; list addresses or prefixes, e.g. [100.64.0.0/10], or use a preset")
+      return nil
+    }
+    guard let entries = addressesField.stringList(nonEmpty: true) else { return nil }
     var valid = true
     for (text, field) in entries {
       let parsed: ParsedPrefix

@@ -10,6 +10,7 @@ extension ConfigurationReader {
     let formatField = keys.optional("format")
     let selectField = keys.optional("select")
     let urlsField = keys.optional("urls")
+    let areaField = keys.optional("area")
     let http = readHTTPOptions(&keys)
     let retry = readRetryPolicy(&keys, defaults: URLSourceConfig(name: "", documents: []).retry)
 
@@ -26,6 +27,9 @@ extension ConfigurationReader {
       }
       return nil
     }
+    if let areaField, key != "preset" {
+      areaField.invalid("area belongs with preset: edgeone; with \(key) it has no effect")
+    }
     if key != "url" {
       for (other, otherField) in [("format", formatField), ("select", selectField)] {
         otherField?.invalid("\(other) belongs with url; with \(key) it has no effect")
@@ -35,7 +39,7 @@ extension ConfigurationReader {
     let documents: [URLDocument]?
     switch key {
     case "preset":
-      documents = field.choice(URLPreset.self, what: "a preset")?.documents
+      documents = readPreset(field, area: areaField)
     case "url":
       documents = readDocument(url: field, format: formatField, select: selectField).map { [$0] }
     default:
@@ -44,6 +48,20 @@ extension ConfigurationReader {
     guard let documents else { return nil }
     return .url(
       URLSourceConfig(name: name, documents: documents, http: http, retry: retry, policy: policy))
+  }
+
+  /// A preset, with EdgeOne's `area` when given.
+  private func readPreset(_ field: YAMLField, area areaField: YAMLField?) -> [URLDocument]? {
+    guard let preset = field.choice(URLPreset.self, what: "a preset") else { return nil }
+    guard let areaField else { return preset.documents }
+    guard preset.hasAreas else {
+      areaField.invalid("area belongs with preset: edgeone; preset \(preset.rawValue) has no areas")
+      return nil
+    }
+    guard let area = areaField.choice(EdgeOneArea.self, what: "an EdgeOne area") else {
+      return nil
+    }
+    return preset.documents(area: area)
   }
 
   private func readDocuments(_ field: YAMLField) -> [URLDocument]? {

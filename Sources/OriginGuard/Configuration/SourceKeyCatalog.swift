@@ -14,16 +14,20 @@ enum SourceKeyCatalog {
   static let credentials = [
     "credentials_file", "credentials_profile", "access_key_id", "access_key_secret",
     "security_token", "use_environment", "use_cli_profile", "cli_profile", "use_credentials_ini",
-    "use_ecs_ram_role", "ecs_role_name", "metadata_endpoint",
+    "use_ecs_ram_role", "ecs_role_name", "metadata_endpoint", "use_oidc", "use_credentials_uri",
+    "role_arn", "role_session_name", "external_id", "role_duration", "role_policy", "sts_endpoint",
   ]
 
   static func keys(of kind: SourceKind) -> [String] {
     switch kind {
-    case .static: common + ["addresses"]
+    case .static: common + ["addresses", "preset"]
     case .file: common + ["path"]
-    case .url: common + ["preset", "url", "format", "select", "urls"] + http
-    case .alibabaCDN: common + ["domains", "endpoint", "concurrency", "max_calls_per_second"] + credentials + http
-    case .alibabaESA: common + ["site_ids", "region", "endpoint", "list", "max_calls_per_second"] + credentials + http
+    case .url: common + ["preset", "area", "url", "format", "select", "urls"] + http
+    case .alibabaCDN:
+      common + ["domains", "endpoint", "concurrency", "max_calls_per_second"] + credentials + http
+    case .alibabaESA:
+      common + ["site_ids", "region", "endpoint", "list", "max_calls_per_second"] + credentials
+        + http
     }
   }
 

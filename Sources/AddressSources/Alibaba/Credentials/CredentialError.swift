@@ -15,10 +15,20 @@ public enum CredentialError: Error, Hashable, Sendable, CustomStringConvertible 
   case unsupportedMode(provider: String, mode: String)
   /// The ECS instance metadata service failed.
   case metadataService(url: String, problem: String, retryable: Bool)
+  /// STS refused or garbled `AssumeRole` / `AssumeRoleWithOIDC` for `role`.
+  case sts(role: String, endpoint: String, problem: String, requestID: String?, retryable: Bool)
+  /// The OIDC token file of `role` is missing, empty, too large or not trustworthy.
+  case oidcTokenFile(role: String, path: String, problem: String)
+  /// `ALIBABA_CLOUD_CREDENTIALS_URI` failed; `url` is shown without its query.
+  case credentialsURI(url: String, problem: String, retryable: Bool)
 
   public var isRetryable: Bool {
-    if case .metadataService(_, _, let retryable) = self { return retryable }
-    return false
+    switch self {
+    case .metadataService(_, _, let retryable), .sts(_, _, _, _, let retryable),
+      .credentialsURI(_, _, let retryable):
+      retryable
+    default: false
+    }
   }
 
   public var description: String {
@@ -38,9 +48,16 @@ public enum CredentialError: Error, Hashable, Sendable, CustomStringConvertible 
     case .unsupportedMode(let provider, let mode):
       return
         "\(provider): credential mode \(String(reflecting: mode)) is not supported by origin-guard"
-        + " (supported: AccessKey, STS token, ECS RAM role)"
+        + " (supported: AccessKey, STS token, ECS RAM role; for a RAM role ARN or OIDC use the source's role_arn keys or the ALIBABA_CLOUD_ROLE_ARN variables)"
     case .metadataService(let url, let problem, _):
       return "ECS metadata service \(url): \(problem)"
+    case .sts(let role, let endpoint, let problem, let requestID, _):
+      return "STS \(endpoint), role \(role): \(problem)"
+        + (requestID.map { " (RequestId \($0))" } ?? "")
+    case .oidcTokenFile(let role, let path, let problem):
+      return "OIDC token file \(path) for role \(role): \(problem)"
+    case .credentialsURI(let url, let problem, _):
+      return "ALIBABA_CLOUD_CREDENTIALS_URI \(url): \(problem)"
     }
   }
 }
