@@ -151,10 +151,15 @@ struct ConfigurationLoaderTests {
         endpoint: https://esa.example.internal
         list: latest
         max_calls_per_second: 2.5
+        retain_removed: 12h
         access_key_id: LTAI5tExampleKeyId
         access_key_secret: not-a-real-secret
         security_token: not-a-real-token
         on_invalid_entry: fail
+      - name: esa-confirming
+        type: alibaba-esa
+        site_ids: [5]
+        confirm_after: 30m
     """
 
   @Test func fullFileWithEveryKey() throws {
@@ -239,11 +244,20 @@ struct ConfigurationLoaderTests {
               accessKeyID: "LTAI5tExampleKeyId", accessKeySecret: "not-a-real-secret",
               securityToken: "not-a-real-token")),
           maxCallsPerSecond: 2.5)),
+      .alibabaESA(
+        {
+          var config = AlibabaESASourceConfig(name: "esa-confirming", siteIDs: ["5"])
+          config.confirmAfter = .seconds(1800)
+          return config
+        }()),
     ]
     #expect(configuration.sources.count == expected.count)
     for (read, want) in zip(configuration.sources, expected) {
       #expect(read == want)
     }
+    #expect(configuration.retainRemoved == ["esa": .seconds(43_200)])
+    #expect(configuration.retainRemoved(for: configuration.sources[0]) == .zero)
+    #expect(configuration.retainRemoved(for: configuration.sources[2]) == .seconds(86_400))
   }
 
   /// Every key the catalog lists for a source type is one the reader accepts for it: the full
