@@ -79,6 +79,11 @@ struct AdversarialGraceTests {
       let removedAt = Date()
       let status = try setup.originGuard("status")
       #expect(status.output.contains("keeps 1 prefix it no longer lists"), "\(status.output)")
+      // `check` says why B is still allowed, and `export` prints what the kernel enforces.
+      let check = try setup.originGuard("check", "198.51.100.7")
+      #expect(check.output.contains("source list, kept until "), "\(check.output)")
+      let export = try setup.originGuard("export", "--format", "text")
+      #expect(export.output.contains(Self.b), "\(export.output)")
 
       // A reboot: a kernel without our table; the boot restore brings B back too.
       try await withThrowawayNamespace { rebooted in
