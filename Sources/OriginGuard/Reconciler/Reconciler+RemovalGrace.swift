@@ -31,7 +31,10 @@ extension Reconciler {
     let loaded = try loadGrace(header: header)
     var earlier = loaded.grace
     let recover = loaded.rebuild
-    let lastApplied = header.flatMap { try? store.loadApplied($0) }
+    // Read only when needed: a sync with nothing retained and an intact record never reads the
+    // applied list (100,000 prefixes cost more than the rest of a quiet cycle).
+    let lastApplied =
+      earlier.isEmpty && !recover ? nil : header.flatMap { try? store.loadApplied($0) }
     if let lastApplied, !earlier.isEmpty {
       let limited = earlier.limited(to: lastApplied)
       if limited != earlier {
@@ -59,15 +62,22 @@ extension Reconciler {
     var allowed: [SourceResult] = []
     for result in results {
       let retain = retainRemoved(of: result.source)
-      let listed = result.set
+      let kept = earlier.sources[result.source] ?? []
       // An unchanged list removed nothing: no need to read the saved one.
       let unchanged = header?.sources[result.source]?.contentChecksum == result.version.checksum
+      guard retain > .zero, !unchanged || !kept.isEmpty else {
+        allowed.append(result)
+        continue
+      }
+      let listed = result.set
       let removals = RemovalGrace.advance(
-        earlier.sources[result.source] ?? [],
-        previous: retain == .zero ? nil : unchanged ? listed : previousList(result.source),
-        listed: listed, retain: retain, now: now)
+        kept, previous: unchanged ? listed : previousList(result.source), listed: listed,
+        retain: retain, now: now)
       grace[result.source] = removals
       allowed.append(result.adding(removals, retain: retain))
+    }
+    guard grace.values.contains(where: { !$0.isEmpty }) else {
+      return GraceCycle(grace: RemovalGrace(), results: allowed, retained: [])
     }
     let listed = results.reduce(DualStackSet()) { $0.union($1.set) }
     var retained: [RetainedPrefix] = []
