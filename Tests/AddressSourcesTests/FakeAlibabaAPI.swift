@@ -11,6 +11,9 @@ final class FakeAlibabaAPI: @unchecked Sendable {
   /// AccessKey ids that are STS keys, with the token they must come with.
   private var tokens: [String: String]
   private var scripts: [String: [TestResponse]] = [:]
+  /// `UpdateOriginProtectionIpWhiteList` answers per site; a bare success when none.
+  private var confirmScripts: [String: [TestResponse]] = [:]
+  private var confirmCalls: [String: Int] = [:]
   private var calls: [String: Int] = [:]
   private(set) var inFlight = 0
   private(set) var maxInFlight = 0
@@ -39,6 +42,13 @@ final class FakeAlibabaAPI: @unchecked Sendable {
   }
 
   func callCount(_ key: String) -> Int { lock.withLock { calls[key] ?? 0 } }
+
+  /// Answers to `UpdateOriginProtectionIpWhiteList` for `site`, one per call.
+  func scriptConfirmation(_ site: String, _ answers: TestResponse...) {
+    lock.withLock { confirmScripts[site] = answers }
+  }
+
+  func confirmationCount(_ site: String) -> Int { lock.withLock { confirmCalls[site] ?? 0 } }
   var maximumConcurrency: Int { lock.withLock { maxInFlight } }
   var signaturesVerified: Int { lock.withLock { verifiedSignatures } }
 
@@ -81,6 +91,20 @@ final class FakeAlibabaAPI: @unchecked Sendable {
         return Self.error(.badRequest, "MissingParameter", "SiteId", requestID)
       }
       key = site
+    case ("UpdateOriginProtectionIpWhiteList", "2024-09-10", .POST):
+      guard let site = request.query["SiteId"], request.query.count == 1,
+        !site.isEmpty, site.allSatisfy(\.isNumber)
+      else {
+        return Self.error(.badRequest, "MissingParameter", "SiteId", requestID)
+      }
+      return lock.withLock {
+        let index = confirmCalls[site, default: 0]
+        confirmCalls[site] = index + 1
+        guard let script = confirmScripts[site], !script.isEmpty else {
+          return .json(#"{"RequestId":"\#(requestID)"}"#)
+        }
+        return script[min(index, script.count - 1)]
+      }
     default:
       return Self.error(
         .notFound, "InvalidApi.NotFound", "wrong action, version or method", requestID)

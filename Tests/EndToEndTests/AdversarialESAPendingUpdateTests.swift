@@ -66,7 +66,10 @@ struct AdversarialESAPendingUpdateTests {
       api.answer(with: Self.answer(current: Self.b, latest: Self.b, needUpdate: false))
       let confirmed = try sandbox.originGuard("sync")
       try #require(confirmed.status == 0, "\(confirmed.errorOutput)")
-      #expect(try sandbox.kernelElements(set: "allowed_v4") == Set(Self.b))
+      // ESA sends from B alone now; what only A had stays for retain_removed (24h).
+      #expect(try sandbox.kernelElements(set: "allowed_v4") == Set(Self.a + Self.b))
+      let kept = try sandbox.originGuard("plan")
+      #expect(kept.output.contains("198.51.100.0/24  source esa, kept until"), "\(kept.output)")
       let after = try sandbox.originGuard("status")
       #expect(!after.output.contains("awaiting confirmation"), "\(after.output)")
     }

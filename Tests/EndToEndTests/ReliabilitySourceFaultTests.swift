@@ -232,7 +232,10 @@ enum SourceFault: String, CaseIterable, Sendable, CustomTestStringConvertible {
   /// The source `fleet`, pointed at the fake servers; short timeouts and retries so a faulty
   /// run takes seconds.
   func sourceYAML(api: String, metadata: String) -> String {
+    // No removal grace period: a list that shrank must meet the shrink guard in the faulty
+    // run itself (AdversarialGraceTests covers the grace period absorbing it).
     let http = """
+          retain_removed: 0s
           connect_timeout: 1s
           timeout: 2s
           retry_max_attempts: 2

@@ -151,6 +151,7 @@ struct ConfigurationLoaderTests {
         endpoint: https://esa.example.internal
         list: latest
         max_calls_per_second: 2.5
+        retain_removed: 12h
         access_key_id: LTAI5tExampleKeyId
         access_key_secret: not-a-real-secret
         security_token: not-a-real-token
@@ -173,6 +174,10 @@ struct ConfigurationLoaderTests {
         role_duration: 2h
         role_policy: '{"Version": "1"}'
         sts_endpoint: https://sts-vpc.cn-hangzhou.aliyuncs.com
+      - name: esa-confirming
+        type: alibaba-esa
+        site_ids: [5]
+        confirm_after: 30m
     """
 
   @Test func fullFileWithEveryKey() throws {
@@ -272,11 +277,20 @@ struct ConfigurationLoaderTests {
               arn: "acs:ram::1234567890:role/origin-guard-reader", sessionName: "edge-host-1",
               externalID: "origin-guard-prod", policy: #"{"Version": "1"}"#),
             stsDurationSeconds: 7200, stsEndpoint: "https://sts-vpc.cn-hangzhou.aliyuncs.com"))),
+      .alibabaESA(
+        {
+          var config = AlibabaESASourceConfig(name: "esa-confirming", siteIDs: ["5"])
+          config.confirmAfter = .seconds(1800)
+          return config
+        }()),
     ]
     #expect(configuration.sources.count == expected.count)
     for (read, want) in zip(configuration.sources, expected) {
       #expect(read == want)
     }
+    #expect(configuration.retainRemoved == ["esa": .seconds(43_200)])
+    #expect(configuration.retainRemoved(for: configuration.sources[0]) == .zero)
+    #expect(configuration.retainRemoved(for: configuration.sources[2]) == .seconds(86_400))
   }
 
   /// Every key the catalog lists for a source type is one the reader accepts for it: the full

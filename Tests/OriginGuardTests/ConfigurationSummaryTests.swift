@@ -13,7 +13,7 @@ struct ConfigurationSummaryTests {
         table inet origin_guard: sets allowed_v4, allowed_v6; chain input (hook input, priority -10) jumps to chain guard
         guarded: tcp ports 80, 443; established/related accepted; dropped packets not logged
         sources (3):
-          cdn: alibaba-cdn, 2 domains at https://cdn.aliyuncs.com, credentials: first of environment, OIDC (RRSA), aliyun CLI profile, credentials ini, ECS RAM role, credentials URI
+          cdn: alibaba-cdn, 2 domains at https://cdn.aliyuncs.com, credentials: first of environment, OIDC (RRSA), aliyun CLI profile, credentials ini, ECS RAM role, credentials URI, removed prefixes kept 1d
           health-checks: static, 1 address
           extra: file, /etc/origin-guard/extra.txt
         guards: 1…1000000 entries, shrink at most 30%, prefixes at least /8 (IPv4) and /32 (IPv6)

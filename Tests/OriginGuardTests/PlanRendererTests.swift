@@ -78,6 +78,7 @@ struct PlanRendererTests {
         "desired_ipv4" : 3,
         "desired_ipv6" : 1,
         "remove" : 1,
+        "retained" : 0,
         "unchanged" : 3
       },
       "drift_elements" : {
@@ -113,6 +114,9 @@ struct PlanRendererTests {
             }
           ]
         }
+      ],
+      "retained" : [
+
       ],
       "shrink_baseline" : "last_applied",
       "sources" : [
@@ -212,6 +216,7 @@ struct PlanRendererTests {
         "desired_ipv4" : 1,
         "desired_ipv6" : 0,
         "remove" : 0,
+        "retained" : 0,
         "unchanged" : 1
       },
       "drift_elements" : {
@@ -237,6 +242,9 @@ struct PlanRendererTests {
 
       ],
       "remove" : [
+
+      ],
+      "retained" : [
 
       ],
       "shrink_baseline" : "last_applied",

@@ -40,6 +40,9 @@ final class FakeSource: AddressSource {
   private let clock: TestClock
   private let state: Mutex<(script: [Response], calls: Int)>
   private let pending = Mutex<[PendingUpdate]>([])
+  private let confirmation = Mutex<
+    (after: Duration?, answers: [Result<ConfirmationAnswer, SourceError>], calls: [PendingUpdate])
+  >((nil, [], []))
 
   init(name: String, kind: SourceKind = .url, clock: TestClock) {
     self.name = name
@@ -50,6 +53,19 @@ final class FakeSource: AddressSource {
 
   /// From now on, every answer reports these updates as pending.
   func reportPending(_ updates: [PendingUpdate]) { pending.withLock { $0 = updates } }
+
+  /// From now on, confirms pending updates after `after`, with these answers (the last repeats).
+  func confirmUpdates(
+    after: Duration, answering answers: Result<ConfirmationAnswer, SourceError>...
+  ) {
+    confirmation.withLock {
+      $0.after = after
+      $0.answers = answers
+    }
+  }
+
+  /// The updates `confirm` was called for, in order.
+  var confirmCalls: [PendingUpdate] { confirmation.withLock { $0.calls } }
 
   /// The URL the fake pretends to download; origins of `list` entries point into it.
   var url: String { "https://lists.example/\(name).txt" }
@@ -95,6 +111,20 @@ final class FakeSource: AddressSource {
         version: SourceVersion(checksum: "test:" + canonical),
         pendingUpdates: pending.withLock { $0 })
     }
+  }
+}
+
+extension FakeSource: UpdateConfirming {
+  var confirmAfter: Duration? { confirmation.withLock { $0.after } }
+
+  func confirm(_ update: PendingUpdate) async throws(SourceError) -> ConfirmationAnswer {
+    let answer = confirmation.withLock { state -> Result<ConfirmationAnswer, SourceError> in
+      state.calls.append(update)
+      let answer = state.answers.first ?? .success(.confirmed(requestID: nil))
+      if state.answers.count > 1 { state.answers.removeFirst() }
+      return answer
+    }
+    return try answer.get()
   }
 }
 
@@ -218,7 +248,8 @@ final class Harness: Sendable {
 
   init(
     sources names: [String] = ["cdn"], guards: GuardSettings = testGuards,
-    maxStale: Duration = .seconds(3600), metrics: Bool = false
+    maxStale: Duration = .seconds(3600), metrics: Bool = false,
+    retainRemoved: [String: Duration] = [:]
   ) throws {
     directory =
       FileManager.default.temporaryDirectory.path + "/origin-guard-recon-" + UUID().uuidString
@@ -227,10 +258,12 @@ final class Harness: Sendable {
     let clock = TestClock()
     self.clock = clock
     sources = names.map { FakeSource(name: $0, clock: clock) }
-    configuration = Configuration(
+    var configuration = Configuration(
       sources: names.map { .static(StaticSourceConfig(name: $0, prefixes: [])) }, guards: guards,
       maxStale: maxStale, stateDirectory: directory + "/state",
       metricsFile: metrics ? directory + "/metrics/origin_guard.prom" : nil)
+    configuration.retainRemoved = retainRemoved
+    self.configuration = configuration
   }
 
   deinit {

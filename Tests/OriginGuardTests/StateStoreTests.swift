@@ -236,6 +236,12 @@ struct StateStoreTests {
       bootID: "b", at: testEpoch)
     let lock = try RunLock(path: store.lockPath, wait: false)
     try store.saveRunRecord(RunRecord())
+    try store.saveGrace(
+      RemovalGrace(sources: [
+        "cdn": [RetainedRemoval(set: addresses("198.51.100.0/24"), removedAt: testEpoch)]
+      ]))
+    // A temporary grace record a killed run left behind is ours too.
+    try Data().write(to: URL(fileURLWithPath: store.directory + "/grace.json.tmp-4242"))
 
     try store.purge()
 

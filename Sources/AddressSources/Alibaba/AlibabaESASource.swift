@@ -7,8 +7,8 @@ import Logging
 /// `RegionalLatestIPWhitelist`: `{Cidr, Region}` per address) when the answer has them.
 public struct AlibabaESASource: AddressSource {
   public let config: AlibabaESASourceConfig
-  private let context: SourceContext
-  private let credentials: AlibabaCredentialChain
+  let context: SourceContext
+  let credentials: AlibabaCredentialChain
   static let action = "GetOriginProtection"
   static let version = "2024-09-10"
 
@@ -23,14 +23,14 @@ public struct AlibabaESASource: AddressSource {
   public var name: String { config.name }
 
   /// The addresses of one list of one site's answer.
-  private struct ListAddresses: @unchecked Sendable {
+  struct ListAddresses: @unchecked Sendable {
     /// `CurrentIPWhitelist`, `RegionalLatestIPWhitelist`, …
     let key: String
     let isLatest: Bool
     let addresses: [Any]
   }
 
-  private struct SiteAnswer: Sendable {
+  struct SiteAnswer: Sendable {
     let siteID: String
     /// The lists to allow, in answer order.
     let lists: [ListAddresses]
@@ -110,7 +110,7 @@ public struct AlibabaESASource: AddressSource {
 
   /// What the pending update of `site` adds and removes, counted in prefixes. Entries the
   /// policy refuses were already reported while collecting the allowed lists.
-  private func pendingUpdate(
+  func pendingUpdate(
     site: String, current: [ListAddresses], latest: [ListAddresses], at now: Date
   ) throws(SourceError) -> PendingUpdate {
     func prefixes(_ lists: [ListAddresses]) -> [SourceEntry] {
@@ -124,22 +124,25 @@ public struct AlibabaESASource: AddressSource {
     let newEntries = prefixes(latest)
     let new = Set(newEntries.map(\.prefix))
     return PendingUpdate(
-      subject: "ESA site \(site)", added: new.subtracting(old).count,
+      subject: Self.subject(site: site), added: new.subtracting(old).count,
       removed: old.subtracting(new).count,
       latestChecksum: SourceVersion.checksum(of: newEntries), since: now)
   }
 
   /// The list a site's errors and request id are filed under.
-  private static func primaryKey(_ list: ESAWhitelist) -> String {
+  static func primaryKey(_ list: ESAWhitelist) -> String {
     list == .current ? currentKey : latestKey
   }
+
+  /// What a pending update of `site` is filed under (`PendingUpdate.subject`).
+  static func subject(site: String) -> String { "ESA site \(site)" }
 
   static let currentKey = "CurrentIPWhitelist"
   static let latestKey = "LatestIPWhitelist"
   static let regionalCurrentKey = "RegionalCurrentIPWhitelist"
   static let regionalLatestKey = "RegionalLatestIPWhitelist"
 
-  private func checkedSites() throws(SourceError) -> [String] {
+  func checkedSites() throws(SourceError) -> [String] {
     var sites: [String] = []
     for raw in config.siteIDs {
       let site = raw.trimmingSpaces
@@ -162,7 +165,7 @@ public struct AlibabaESASource: AddressSource {
     return sites
   }
 
-  private static func originProtection(
+  static func originProtection(
     _ site: String, list: ESAWhitelist, client: AlibabaAPIClient, source: String, logger: Logger
   ) async throws(SourceError) -> SiteAnswer {
     let answer = try await client.call(

@@ -69,6 +69,10 @@ public struct AlibabaESASourceConfig: Hashable, Sendable {
   /// `max_calls_per_second`: pacing of call starts, retries included.
   public var maxCallsPerSecond: Double
   public var policy: EntryPolicy
+  /// `confirm_after`: confirm a pending update (`UpdateOriginProtectionIpWhiteList`) once it
+  /// has been pending this long and the kernel holds both lists; nil (the default) never does.
+  /// Only with `list: union`: any other list does not hold both.
+  public var confirmAfter: Duration? = nil
 
   public init(
     name: String, siteIDs: [String], region: String = "cn-hangzhou", endpoint: String? = nil,

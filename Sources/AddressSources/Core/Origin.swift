@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where inside a source a prefix came from: what an operator needs to trace an address back.
 public enum Origin: Hashable, Sendable, CustomStringConvertible, Codable {
   /// Listed in the configuration itself (a `static` source).
@@ -10,6 +12,9 @@ public enum Origin: Hashable, Sendable, CustomStringConvertible, Codable {
   case cdnDomain(String)
   /// One Alibaba Cloud ESA site and the list read from it (`CurrentIPWhitelist`).
   case esaSite(siteID: String, list: String)
+  /// No longer listed by the source since `removedAt`, still allowed until `until`
+  /// (`retain_removed`): the source may not have stopped using it yet.
+  case retained(removedAt: Date, until: Date)
 
   public var description: String {
     switch self {
@@ -19,6 +24,8 @@ public enum Origin: Hashable, Sendable, CustomStringConvertible, Codable {
     case .url(let url, nil): "URL \(url)"
     case .cdnDomain(let domain): "domain \(domain)"
     case .esaSite(let site, let list): "ESA site \(site) (\(list))"
+    case .retained(let removedAt, let until):
+      "kept until \(until.formatted(.iso8601)) (removed by the source at \(removedAt.formatted(.iso8601)))"
     }
   }
 }

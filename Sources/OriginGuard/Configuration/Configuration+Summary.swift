@@ -19,7 +19,11 @@ extension Configuration {
       "guarded: \(protocols) ports \(ports); established/related \(ruleset.acceptEstablishedRelated ? "accepted" : "checked too"); \(dropLog)",
       "sources (\(sources.count)):",
     ]
-    lines += sources.map { "  " + Self.describe($0) }
+    lines += sources.map { source in
+      let retain = retainRemoved(for: source)
+      return "  " + Self.describe(source)
+        + (retain > .zero ? ", removed prefixes kept \(DurationSyntax.format(retain))" : "")
+    }
     lines.append(
       "guards: \(guards.minEntries)…\(guards.maxEntries) entries, shrink at most \(YAMLField.describe(guards.maxShrinkPercent))%, prefixes at least /\(guards.minPrefixLengthV4) (IPv4) and /\(guards.minPrefixLengthV6) (IPv6)"
     )
@@ -48,6 +52,8 @@ extension Configuration {
         count(config.siteIDs.count, "site", "sites")
         + " at \(config.effectiveEndpoint), list: \(config.list.rawValue), credentials: "
         + describe(config.credentials)
+        + (config.confirmAfter.map { ", confirms updates pending \(DurationSyntax.format($0))" }
+          ?? "")
     }
     return "\(source.name): \(source.kind.rawValue), \(detail)"
   }

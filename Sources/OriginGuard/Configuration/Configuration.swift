@@ -14,6 +14,9 @@ public struct Configuration: Sendable {
   /// `max_stale`: how old a source's last-known-good list may be and still stand in for it
   /// when the source fails.
   public var maxStale: Duration
+  /// `retain_removed` of the sources that set it, by source name; the others use
+  /// `SourceKind.defaultRetainRemoved`.
+  public var retainRemoved: [String: Duration] = [:]
   /// `state_dir`: last-known-good lists, the lock, HTTP validators.
   public var stateDirectory: String
   /// `metrics_file`: Prometheus text for node_exporter's textfile collector; nil writes none.
@@ -48,6 +51,23 @@ public struct Configuration: Sendable {
   }
 
   public static let defaultPath = "/etc/origin-guard/config.yaml"
+
+  /// How long a prefix `source` stops listing stays allowed.
+  public func retainRemoved(for source: SourceConfig) -> Duration {
+    retainRemoved[source.name] ?? source.kind.defaultRetainRemoved
+  }
+}
+
+extension SourceKind {
+  /// An API may drop a node while the CDN still sends from it, or answer with part of its
+  /// list for a while: keep what it drops for a day. A file or static list changes when the
+  /// operator edits it, and the edit is the intent.
+  public var defaultRetainRemoved: Duration {
+    switch self {
+    case .alibabaCDN, .alibabaESA, .url: .seconds(86_400)
+    case .file, .static: .zero
+    }
+  }
 }
 
 /// `log_level`.

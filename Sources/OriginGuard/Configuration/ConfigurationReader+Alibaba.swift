@@ -43,6 +43,15 @@ extension ConfigurationReader {
     if let list = keys.optional("list")?.choice(ESAWhitelist.self, what: "an ESA list") {
       config.list = list
     }
+    if let field = keys.optional("confirm_after"), let after = field.duration() {
+      if config.list == .union {
+        config.confirmAfter = after
+      } else {
+        field.invalid(
+          "confirm_after needs list: union; with list: \(config.list.rawValue) the firewall does not hold both lists of an update, so confirming it would refuse ESA nodes"
+        )
+      }
+    }
     if let rate = keys.optional("max_calls_per_second")?.number(in: 0.1...40) {
       config.maxCallsPerSecond = rate
     }

@@ -6,7 +6,8 @@ extension ConfigurationReader {
   /// Source names end up in log lines, metric labels and state file names.
   static let maximumSourceNameLength = 64
 
-  func readSources(_ field: YAMLField) -> [SourceConfig]? {
+  /// - Parameter retainRemoved: gets the `retain_removed` of each source that sets it.
+  func readSources(_ field: YAMLField, retainRemoved: inout [String: Duration]) -> [SourceConfig]? {
     guard let elements = field.list(of: "sources (mappings with name: and type:)") else {
       return nil
     }
@@ -18,7 +19,9 @@ extension ConfigurationReader {
     var firstUse: [String: (keyPath: String, line: Int?)] = [:]
     for element in elements {
       // A source with other problems still claims its name, so a duplicate is reported too.
-      guard case (let name, let nameField, let source)? = readSource(element) else { continue }
+      guard case (let name, let nameField, let source, let retain)? = readSource(element) else {
+        continue
+      }
       if let first = firstUse[name] {
         let line = first.line.map { " (line \($0))" } ?? ""
         nameField.report(
@@ -29,12 +32,13 @@ extension ConfigurationReader {
       }
       firstUse[name] = (element.keyPath, nameField.line)
       if let source { sources.append(source) }
+      if let retain { retainRemoved[name] = retain }
     }
     return sources
   }
 
   /// The name and its field when the name is valid, and the source when all of it is.
-  private func readSource(_ field: YAMLField) -> (String, YAMLField, SourceConfig?)? {
+  private func readSource(_ field: YAMLField) -> (String, YAMLField, SourceConfig?, Duration?)? {
     guard
       var keys = mapping(
         field, expected: "a source: a mapping with name:, type: and the type's keys")
@@ -45,6 +49,7 @@ extension ConfigurationReader {
     let kind = keys.required("type", hint: "one of \(kindList)")?
       .choice(SourceKind.self, what: "a source type")
     let policy = readEntryPolicy(&keys)
+    let retain = keys.optional("retain_removed")?.duration()
 
     var source: SourceConfig?
     let sourceName = name ?? ""
@@ -62,7 +67,7 @@ extension ConfigurationReader {
     keys.reportUnknownKeys(
       context: kind.map { "a \($0) source" }, elsewhere: SourceKeyCatalog.homes(excluding: kind))
     guard let name, let nameField else { return nil }
-    return (name, nameField, source)
+    return (name, nameField, source, retain)
   }
 
   private func sourceName(_ field: YAMLField) -> String? {

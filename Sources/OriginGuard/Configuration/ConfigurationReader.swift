@@ -28,13 +28,15 @@ struct ConfigurationReader {
     else { return nil }
 
     let ruleset = readRuleset(&top)
+    var retainRemoved: [String: Duration] = [:]
     let sources =
       top.required(
         "sources", hint: "list where the allow-list comes from, e.g. a static or alibaba-cdn source"
-      ).flatMap(readSources) ?? []
+      ).flatMap { readSources($0, retainRemoved: &retainRemoved) } ?? []
     let guards = top.optional("guards").flatMap(readGuards) ?? GuardSettings()
     var configuration = Configuration(
       ruleset: ruleset, sources: sources, guards: guards, path: problems.path)
+    configuration.retainRemoved = retainRemoved
     readService(&top, into: &configuration)
     // A guard limit or a source key at the top level is a common indentation slip.
     var misplaced = Dictionary(

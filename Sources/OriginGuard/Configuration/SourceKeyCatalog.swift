@@ -6,6 +6,7 @@ import AddressSources
 enum SourceKeyCatalog {
   static let common = [
     "name", "type", "on_invalid_entry", "min_prefix_length_v4", "min_prefix_length_v6",
+    "retain_removed",
   ]
   static let http = [
     "connect_timeout", "timeout", "max_body_bytes", "retry_max_attempts", "retry_initial_delay",
@@ -26,8 +27,8 @@ enum SourceKeyCatalog {
     case .alibabaCDN:
       common + ["domains", "endpoint", "concurrency", "max_calls_per_second"] + credentials + http
     case .alibabaESA:
-      common + ["site_ids", "region", "endpoint", "list", "max_calls_per_second"] + credentials
-        + http
+      common + ["site_ids", "region", "endpoint", "list", "confirm_after", "max_calls_per_second"]
+        + credentials + http
     }
   }
 

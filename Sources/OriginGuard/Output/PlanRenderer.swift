@@ -33,7 +33,8 @@ public enum PlanRenderer {
     for former in plan.formerTables {
       lines.append("WARNING: \(FormerTable.warning(former, current: table))")
     }
-    let width = (plan.added + plan.removed).map(\.description.count).max() ?? 0
+    let width =
+      (plan.added + plan.removed + plan.retained.map(\.prefix)).map(\.description.count).max() ?? 0
     func row(_ sign: String, _ prefix: AnyIPPrefix, _ provenance: [Provenance], none: String)
       -> String
     {
@@ -70,6 +71,21 @@ public enum PlanRenderer {
       let (shown, omitted) = MessageLimit.head(unapplied)
       lines += shown.map {
         row("-", $0, [], none: "not applied by origin-guard, listed by no source")
+      }
+      if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
+    }
+    if !plan.retained.isEmpty {
+      lines.append(
+        "Keep \(count(plan.retained.count, "prefix", "prefixes")) no source lists any more, for their source's retain_removed:"
+      )
+      let (shown, omitted) = MessageLimit.head(plan.retained)
+      lines += shown.map {
+        row(
+          "=", $0.prefix,
+          [
+            Provenance(
+              source: $0.source, origin: .retained(removedAt: $0.removedAt, until: $0.until))
+          ], none: "")
       }
       if omitted > 0 { lines.append("  and \(MessageLimit.grouped(omitted)) more") }
     }
@@ -133,9 +149,11 @@ public enum PlanRenderer {
       "former_tables": plan.formerTables,
       "shrink_baseline": plan.shrinkBaseline.kind.rawValue,
       "add": plan.added.map { change($0, removed: false) },
+      "retained": plan.retained.map(retainedObject),
       "remove": plan.removed.map { change($0, removed: true) },
       "counts": [
         "add": plan.added.count, "remove": plan.removed.count, "unchanged": plan.unchangedCount,
+        "retained": plan.retained.count,
         "desired_ipv4": plan.desired.v4.prefixCount, "desired_ipv6": plan.desired.v6.prefixCount,
       ],
       "sources": report.outcomes.map(sourceObject),
@@ -148,6 +166,14 @@ public enum PlanRenderer {
 
   static func provenanceObject(_ provenance: Provenance) -> [String: Any] {
     ["source": provenance.source, "origin": provenance.origin.description]
+  }
+
+  static func retainedObject(_ retained: RetainedPrefix) -> [String: Any] {
+    [
+      "prefix": retained.prefix.description, "family": retained.prefix.family.rawValue,
+      "source": retained.source, "removed_at": retained.removedAt.formatted(.iso8601),
+      "until": retained.until.formatted(.iso8601),
+    ]
   }
 
   static func noteObject(_ note: EntryNote) -> [String: Any] {

@@ -54,6 +54,8 @@ public struct Plan: Sendable {
   /// Tables earlier syncs installed under a former `table:` name that are still in the
   /// kernel, filtering with a list nobody updates. Never touched: the operator removes them.
   public var formerTables: [String] = []
+  /// Prefixes no source lists any more that stay allowed for their source's `retain_removed`.
+  public var retained: [RetainedPrefix] = []
 
   /// Foreign addresses this plan removes: in the kernel, never applied, listed by no source.
   public var removedUnapplied: [AnyIPPrefix] {

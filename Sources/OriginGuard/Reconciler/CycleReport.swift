@@ -19,6 +19,8 @@ public struct CycleReport: Sendable {
   /// table itself, or set elements) since our last sync: `plan.foreign`. A changed
   /// configuration or source is not drift.
   public var repairedDrift = false
+  /// Pending updates this sync confirmed, or tried to (`confirm_after`).
+  public var confirmations: [UpdateConfirmation] = []
 
   /// What the parser changed in the entries of this cycle's lists (host bits masked,
   /// IPv4-mapped addresses read as IPv4).
@@ -55,6 +57,19 @@ public struct CycleReport: Sendable {
     if !restored.isEmpty {
       parts.append(
         "\(done ? "put back" : "to put back") \(Self.prefixes(restored)) someone removed: \(Self.list(restored)) (drift)"
+      )
+    }
+    for confirmation in confirmations {
+      switch confirmation.result {
+      case .success(.confirmed): parts.append("confirmed \(confirmation.update.subject)'s update")
+      case .success(.notSent):
+        parts.append("did not confirm \(confirmation.update.subject)'s update")
+      case .failure: parts.append("confirming \(confirmation.update.subject)'s update failed")
+      }
+    }
+    if !plan.retained.isEmpty {
+      parts.append(
+        "kept \(Self.prefixes(plan.retained.map(\.prefix))) no source lists any more (retain_removed)"
       )
     }
     parts.append("sources: \(sources)")

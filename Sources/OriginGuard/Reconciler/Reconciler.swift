@@ -64,7 +64,8 @@ public struct Reconciler: Sendable {
     let start = clock.now
     let header = try loadHeader()
     let outcomes = try await fetchSources(header: header, fromCache: options.fromCache)
-    let combined = CombinedSources(outcomes.compactMap(\.result))
+    let grace = try removalGrace(outcomes, header: header)
+    let combined = CombinedSources(grace.results)
     let guards = Guards(settings: configuration.guards)
     var listOverrides: [GuardRefusal] = []
     try enforce(guards.check(combined), force: options.force, plan: nil, overridden: &listOverrides)
@@ -86,6 +87,7 @@ public struct Reconciler: Sendable {
         continue
       }
       plan.formerTables = formerTables
+      plan.retained = grace.retained
       let notOurs = ownership(plan, header: header)
       if !notOurs.isEmpty { throw .refused(notOurs, plan: plan) }
       // The shrink check belongs to this plan: a retry replaces it rather than adding to it.
@@ -130,11 +132,12 @@ public struct Reconciler: Sendable {
         continue
       }
       try saveState(
-        desiredList, outcomes: outcomes, generation: generation, identity: identity,
-        formerTables: formerTables, applied: plan.isInSync ? nil : plan)
+        desiredList, outcomes: outcomes, grace: grace.grace, generation: generation,
+        identity: identity, formerTables: formerTables, applied: plan.isInSync ? nil : plan)
       var applied = report(applied: !plan.isInSync, generation: generation)
       // Only what someone else changed is drift; a changed configuration or source is not.
       applied.repairedDrift = !plan.isInSync && !plan.foreign.isEmpty
+      applied.confirmations = await confirmPendingUpdates(outcomes, holding: plan.desired)
       return applied
     }
   }
@@ -348,7 +351,7 @@ public struct Reconciler: Sendable {
       }
       return SourceSnapshot(name: name, record: record, entries: entries).asResult
     }
-    return CombinedSources(results)
+    return CombinedSources(results + retainedResults(at: header.savedAt))
   }
 
   /// A source's saved list; nil, with a warning, when it is damaged or missing.
@@ -409,8 +412,8 @@ public struct Reconciler: Sendable {
 
   /// - Parameter plan: the plan just committed; nil when the kernel was already in sync.
   private func saveState(
-    _ applied: EncodedSet, outcomes: [SourceOutcome], generation: UInt32, identity: String,
-    formerTables: [String], applied plan: Plan?
+    _ applied: EncodedSet, outcomes: [SourceOutcome], grace: RemovalGrace, generation: UInt32,
+    identity: String, formerTables: [String], applied plan: Plan?
   ) throws(CycleError) {
     let snapshots = outcomes.compactMap { outcome -> SourceSnapshot? in
       switch outcome {
@@ -420,6 +423,8 @@ public struct Reconciler: Sendable {
       }
     }
     do {
+      // Before the header: a crash in between leaves removals recorded early, not forgotten.
+      try store.saveGrace(grace)
       try store.save(
         applied: applied, sources: snapshots, table: ruleset.tableName, generation: generation,
         bootID: identity, at: environment.now(), ruleset: RulesetRecord(ruleset),

@@ -127,6 +127,9 @@ enum ListFileCodec {
       bytes.append(contentsOf: "url\t\(line.map(String.init) ?? "-")\t\(url)".utf8)
     case .cdnDomain(let domain): bytes.append(contentsOf: "domain\t\(domain)".utf8)
     case .esaSite(let site, let list): bytes.append(contentsOf: "esa\t\(list)\t\(site)".utf8)
+    case .retained(let removedAt, let until):
+      let seconds = [removedAt, until].map { String(Int64(($0.timeIntervalSince1970).rounded())) }
+      bytes.append(contentsOf: "retained\t\(seconds[0])\t\(seconds[1])".utf8)
     }
   }
 
@@ -139,6 +142,11 @@ enum ListFileCodec {
     case ("url", 3): return .url(fields[2], line: Int(fields[1]))
     case ("domain", 2): return .cdnDomain(fields[1])
     case ("esa", 3): return .esaSite(siteID: fields[2], list: fields[1])
+    case ("retained", 3):
+      guard let removedAt = Int64(fields[1]), let until = Int64(fields[2]) else { return nil }
+      return .retained(
+        removedAt: Date(timeIntervalSince1970: TimeInterval(removedAt)),
+        until: Date(timeIntervalSince1970: TimeInterval(until)))
     default: return nil
     }
   }

@@ -6,6 +6,8 @@ enum StateFileNames {
   static let header = "state.json"
   static let runRecord = "last-run.json"
   static let confirmation = "confirm"
+  /// What the sources stopped listing and is still allowed (`retain_removed`).
+  static let grace = "grace.json"
   static let lock = "lock"
   static let lists = "lists"
   static let fetchStore = "http"
@@ -41,8 +43,8 @@ enum StateFileNames {
 
   /// Files origin-guard writes directly in the state directory (`lock` included: it is kept).
   static func isTopLevelFile(_ name: String) -> Bool {
-    [header, runRecord, confirmation, lock].contains(name)
-      || [header, runRecord, confirmation].contains { isTemporary(name, of: $0) }
+    [header, runRecord, confirmation, grace, lock].contains(name)
+      || [header, runRecord, confirmation, grace].contains { isTemporary(name, of: $0) }
       || unsavedChecksum(name) != nil
   }
 

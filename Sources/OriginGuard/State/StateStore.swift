@@ -10,7 +10,7 @@ import Foundation
 /// The state directory: the last-known-good lists and the record of the last run.
 ///
 /// Layout: `state.json` (the header), `lists/<sha256>.txt` (content-addressed lists the header
-/// names), `last-run.json`, `lock`, `http/` (remembered HTTP documents), `confirm`,
+/// names), `grace.json` (`retain_removed`), `last-run.json`, `lock`, `http/` (remembered HTTP documents), `confirm`,
 /// `bootstrap/`, `unsaved-<sha256>` (see `markUnsaved`). Every file is read with `FileTrust`'s
 /// checks, written with `AtomicReplacement` and deleted only by name (`StateFileNames`).
 /// Lists are written before the header that names them and removed only after a header that
@@ -185,7 +185,10 @@ public struct StateStore: Sendable {
   /// header, so none of them is in flight.
   private func removeAbandonedHeaders() {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-    for name in names where StateFileNames.isTemporary(name, of: "state.json") {
+    for name in names
+    where [StateFileNames.header, StateFileNames.grace].contains(where: {
+      StateFileNames.isTemporary(name, of: $0)
+    }) {
       unlink(directory + "/" + name)
     }
   }

@@ -51,7 +51,9 @@ struct CheckCommand: AsyncParsableCommand {
       case .v4(let a): snapshot.set.v4.range(containing: a).map(Self.describe)
       case .v6(let a): snapshot.set.v6.range(containing: a).map(Self.describe)
       }
-    let sources = savedSources(context.store, snapshot.header)?.explain(parsed) ?? []
+    let sources =
+      savedSources(context.store, snapshot.header, retained: context.reconciler.retainedResults)?
+      .explain(parsed) ?? []
     let ports = ruleset.protocols.map(\.description).joined(separator: "/") + " ports "
       + ruleset.ports.map(String.init).joined(separator: ", ")
     let allowed = snapshot.structure != nil && element != nil
@@ -86,7 +88,10 @@ struct CheckCommand: AsyncParsableCommand {
     return prefixes.count == 1 ? prefixes[0].description : "\(range) (\(prefixes.count) prefixes)"
   }
 
-  func savedSources(_ store: StateStore, _ header: StateHeader?) -> CombinedSources? {
+  /// - Parameter retained: what the last sync kept that its sources no longer list.
+  func savedSources(
+    _ store: StateStore, _ header: StateHeader?, retained: (Date) -> [SourceResult]
+  ) -> CombinedSources? {
     guard let header else { return nil }
     let results = header.sources.compactMap { name, record -> SourceResult? in
       guard let entries = try? store.loadEntries(record) else { return nil }
@@ -95,6 +100,6 @@ struct CheckCommand: AsyncParsableCommand {
         contentChecksum: record.contentChecksum, entries: entries
       ).asResult
     }
-    return CombinedSources(results)
+    return CombinedSources(results + retained(header.savedAt))
   }
 }

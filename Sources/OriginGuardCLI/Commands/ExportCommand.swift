@@ -57,7 +57,12 @@ struct ExportCommand: AsyncParsableCommand {
     } catch {
       throw context.fail(error)
     }
-    let combined = CombinedSources(outcomes.compactMap(\.result))
+    let combined: CombinedSources
+    do {
+      combined = try context.reconciler.allowedSources(outcomes)
+    } catch {
+      throw context.fail(error)
+    }
     let exporter = ListExporter(
       set: combined.set, index: ProvenanceIndex(combined), ruleset: context.configuration.ruleset,
       generatedAt: Date())

@@ -40,8 +40,11 @@ struct StatusCommand: AsyncParsableCommand {
       context.console.error("origin-guard: \(error)")
       throw OriginGuard.ExitCode.failure.asExit
     }
+    // Damaged or missing, the next sync rebuilds it; status only counts what it holds.
+    let grace = (try? context.store.loadGrace()) ?? nil
     let status = StatusReport(
-      configuration: context.configuration, snapshot: snapshot, drops: drops, record: record, now: Date())
+      configuration: context.configuration, snapshot: snapshot, drops: drops, record: record,
+      grace: grace ?? RemovalGrace(), now: Date())
     Console.print(json ? status.json : status.text)
   }
 }
@@ -52,7 +55,19 @@ struct StatusReport {
   let snapshot: KernelSnapshot
   let drops: Netfilter.Counter?
   let record: RunRecord
+  /// What the sources stopped listing and the last sync kept (`retain_removed`).
+  let grace: RemovalGrace
   let now: Date
+
+  /// How many prefixes `source` no longer lists are still allowed, and until when the first
+  /// of them is; nil when none.
+  func retained(_ source: SourceConfig) -> (count: Int, firstUntil: Date)? {
+    guard let removals = grace.sources[source.name], let first = removals.first else { return nil }
+    let count = removals.reduce(DualStackSet()) { $0.union($1.set) }.prefixCount
+    let until = first.removedAt.addingTimeInterval(
+      TimeInterval(configuration.retainRemoved(for: source).components.seconds))
+    return (count, until)
+  }
 
   var table: String { configuration.ruleset.tableName }
 
@@ -107,6 +122,11 @@ struct StatusReport {
       if let error = run?.lastError, let at = run?.lastErrorAt { line += "; last error \(describe(at)): \(error)" }
       lines.append(line)
       lines += (saved?.pendingUpdates ?? []).map { "    \($0)" }
+      if case let (count, until)? = retained(source) {
+        lines.append(
+          "    keeps \(count == 1 ? "1 prefix" : "\(count) prefixes") it no longer lists (retain_removed), the first until \(iso(until))"
+        )
+      }
     }
     return lines.joined(separator: "\n") + "\n"
   }
@@ -137,6 +157,9 @@ struct StatusReport {
         entry["age_seconds"] = Int(now.timeIntervalSince(saved.fetchedAt))
         entry["entries"] = saved.list.count
         if let pending = saved.pendingUpdates { entry["pending_updates"] = pending.map(PlanRenderer.pendingUpdateObject) }
+      }
+      if case let (count, until)? = retained(source) {
+        entry["retained"] = ["prefixes": count, "first_until": iso(until)]
       }
       if let run = record.sources[source.name] {
         entry["last_status"] = run.status
