@@ -26,20 +26,20 @@ import Testing
     }.min()!
   }
 
-  /// One prefix listed 100,000 times: provenance is collected in well under a second (it was
-  /// quadratic: every listing searched the prefix's earlier ones), and twice the listings
-  /// take about twice the time, not four times.
+  /// One prefix listed 200,000 times: provenance is collected in well under the time limit (it
+  /// was quadratic: every listing searched the prefix's earlier ones), and 20 times the
+  /// listings take about 20 times as long, not 400 times. The bound on the ratio is loose: a
+  /// loaded machine slows one measurement more than the other, never by a factor of 5.
   @Test func provenanceOfDuplicatesIsLinear() {
-    let small = CombinedSources([Self.duplicates(100_000)])
+    let small = CombinedSources([Self.duplicates(10_000)])
     let large = CombinedSources([Self.duplicates(200_000)])
     var listed = 0
     let smallSeconds = Self.fastest { listed = small.provenance[prefix("203.0.113.7")]?.count ?? 0 }
-    #expect(listed == 100_000)
+    #expect(listed == 10_000)
     let largeSeconds = Self.fastest { listed = large.provenance[prefix("203.0.113.7")]?.count ?? 0 }
     #expect(listed == 200_000)
-    #expect(smallSeconds < 3, "100,000 duplicates took \(smallSeconds) s")
     #expect(
-      largeSeconds < 3.2 * smallSeconds + 0.05, "100k: \(smallSeconds) s, 200k: \(largeSeconds) s")
+      largeSeconds < 100 * smallSeconds + 0.1, "10k: \(smallSeconds) s, 200k: \(largeSeconds) s")
   }
 
   /// The same listing twice (a source listing one line under two names, say) is kept once.
@@ -51,15 +51,16 @@ import Testing
     #expect(CombinedSources([result, result]).provenance[prefix("203.0.113.7")]?.count == 1)
   }
 
-  /// A refused port fails at once, not after the connect timeout (30 s here: AsyncHTTPClient's
-  /// pool retried the connection until then). The bound is loose for a busy test machine.
+  /// A refused port fails at once, not after the connect timeout (5 minutes here:
+  /// AsyncHTTPClient's pool retried the connection until then, so the old code ran into the
+  /// suite's time limit). The bound is loose for a busy test machine.
   @Test func aRefusedPortFailsAtOnce() async throws {
     let clock = ContinuousClock()
     let start = clock.now
     let result = try await withRefusingPort { base in
-      await fetch(base + "/list.txt", http: HTTPOptions(connectTimeout: .seconds(30)))
+      await fetch(base + "/list.txt", http: HTTPOptions(connectTimeout: .seconds(300)))
     }
-    #expect(clock.now - start < .seconds(10))
+    #expect(clock.now - start < .seconds(40))
     guard case .failure(.connectionFailed(_, _, let reason)) = result else {
       Issue.record("unexpected \(result)")
       return
