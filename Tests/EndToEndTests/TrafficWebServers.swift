@@ -7,7 +7,8 @@ import TestSupport
 
 /// The real nginx and Apache of the Debian packages, run inside a namespace of a topology with
 /// a configuration, prefix, logs and pid file of the test's own (never the system's instance
-/// or files), and ended by the pid in that file.
+/// or files), ended by the pid in that file (and the topology kills whatever is left in its
+/// namespaces).
 enum WebServerBinary: String, Sendable {
   case nginx = "/usr/sbin/nginx"
   case apache = "/usr/sbin/apache2"
@@ -35,7 +36,7 @@ protocol WebServerInstance: Sendable {
 }
 
 extension WebServerInstance {
-  /// SIGTERM to the master by the pid in its own pid file.
+  /// SIGTERM to the master, by the pid in its own pid file.
   func stop() {
     guard let text = try? String(contentsOfFile: pidPath, encoding: .utf8),
       let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1
@@ -109,8 +110,25 @@ struct NginxInstance: WebServerInstance {
 
       """
     try configuration.write(toFile: server.configPath, atomically: true, encoding: .utf8)
-    try await topology.run(in: role, server.command)
+    try await startDaemon(server.command, in: role, of: topology, log: directory + "/start.log")
+    try await waitForPidFile(server.pidPath)
     return server
+  }
+
+  /// Waits until every reload so far has replaced its worker (one per generation): until
+  /// then an old worker may still answer with the old configuration.
+  func waitForReloads(_ expected: Int, timeout: Duration = .seconds(15)) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+      let log = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+      let exited = log.components(separatedBy: "exited with code").count - 1
+      if reloads == expected && exited >= expected { return }
+      guard ContinuousClock.now < deadline, reloads <= expected else {
+        throw TrafficTestError(
+          description: "\(reloads) reloads (\(exited) old workers gone), expected \(expected)")
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
   }
 
   /// How often the master was told to reload (`signal 1 (SIGHUP) received from …`).
@@ -129,6 +147,12 @@ struct ApacheInstance: WebServerInstance {
   var pidPath: String { directory + "/httpd.pid" }
 
   var command: [String] { [WebServerBinary.apache.rawValue, "-d", directory, "-f", configPath] }
+
+  /// Starts and graceful restarts completed (`AH00489: … resuming normal operations`).
+  var generations: Int {
+    ((try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? "")
+      .components(separatedBy: "resuming normal operations").count - 1
+  }
 
   /// Starts Apache (mpm_event, the modules `configuration` needs) in `role`'s namespace.
   static func start(
@@ -163,8 +187,60 @@ struct ApacheInstance: WebServerInstance {
 
       """
     try text.write(toFile: server.configPath, atomically: true, encoding: .utf8)
-    try await topology.run(in: role, server.command + ["-k", "start"])
+    try await startDaemon(
+      server.command + ["-k", "start"], in: role, of: topology, log: directory + "/start.log")
+    try await waitForPidFile(server.pidPath)
+    // The pid file comes before the signal handlers: a graceful restart sent earlier is lost.
+    let deadline = ContinuousClock.now + .seconds(20)
+    while server.generations == 0 {
+      guard ContinuousClock.now < deadline else {
+        throw TrafficTestError(description: "Apache did not finish starting within 20 s")
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
     return server
+  }
+}
+
+/// Starts a server that daemonizes, through a launcher that resets signal handling, closes
+/// every descriptor above stderr and puts the standard ones on `log`: Foundation's `Process` learns that a child
+/// exited when a descriptor it shares with it closes, and a daemon (or its workers) holding
+/// that or one of `run`'s pipes would keep `run` waiting for ever.
+private func startDaemon(
+  _ command: [String], in role: Topology.Role, of topology: Topology, log: String
+) async throws {
+  // The test process blocks some signals, and a blocked mask survives exec: Apache would
+  // never see the SIGUSR1 of a graceful restart.
+  let launcher = """
+    import os, signal, sys
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    for number in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1,
+                   signal.SIGUSR2, signal.SIGWINCH, signal.SIGPIPE, signal.SIGCHLD):
+        signal.signal(number, signal.SIG_DFL)
+    os.closerange(3, 65536)
+    null = os.open("/dev/null", os.O_RDONLY)
+    out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(null, 0); os.dup2(out, 1); os.dup2(out, 2)
+    os.execv(sys.argv[2], sys.argv[2:])
+    """
+  let result = try await topology.run(
+    in: role, [TrafficProgram.python, "-c", launcher, log] + command, check: false)
+  guard result.status == 0 else {
+    let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+    throw TrafficTestError(
+      description: "`\(command.joined(separator: " "))` exited with \(result.status): \(output)")
+  }
+}
+
+/// Waits for a daemon's pid file: written once it has loaded its configuration and bound its
+/// ports (a `-k graceful` or `-s reload` before it would find no server).
+private func waitForPidFile(_ path: String) async throws {
+  let deadline = ContinuousClock.now + .seconds(20)
+  while access(path, F_OK) != 0 {
+    guard ContinuousClock.now < deadline else {
+      throw TrafficTestError(description: "no \(path) within 20 s")
+    }
+    try await Task.sleep(for: .milliseconds(50))
   }
 }
 
