@@ -18,9 +18,19 @@ public enum AtomicReplacement {
   public static func write(
     _ data: some ContiguousBytes, to path: String, mode: mode_t = 0o600, durable: Bool = true
   ) throws(LocalFileError) {
+    let temporary = try writeTemporary(data, for: path, mode: mode, durable: durable)
+    try replace(path, with: temporary, durable: durable)
+  }
+
+  /// The first half of `write`: the content in `<path>.tmp-<pid>`, complete (and with
+  /// `durable` on disk), for a caller that must do something between writing and renaming.
+  /// `owner` is set on it before it can be renamed into place.
+  public static func writeTemporary(
+    _ data: some ContiguousBytes, for path: String, mode: mode_t = 0o600,
+    owner: FileOwnership? = nil, durable: Bool = true
+  ) throws(LocalFileError) -> String {
     try checkReplaceable(path)
-    let directory = (path as NSString).deletingLastPathComponent
-    let temporary = "\(path).tmp-\(getpid())"
+    let temporary = temporaryPath(for: path)
     // Left by an earlier process with this pid; never followed if it is a link.
     unlink(temporary)
     let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -38,7 +48,12 @@ public enum AtomicReplacement {
       return true
     }
     var failedErrno = errno
+    if ok, let owner {
+      ok = fchown(fd, owner.uid, owner.gid) == 0
+      failedErrno = errno
+    }
     if ok {
+      // After fchown, which clears set-id bits.
       ok = fchmod(fd, mode) == 0 && (!durable || fsync(fd) == 0)
       failedErrno = errno
     }
@@ -51,6 +66,14 @@ public enum AtomicReplacement {
       unlink(temporary)
       throw .io(operation: "write \(temporary)", errno: failedErrno)
     }
+    return temporary
+  }
+
+  /// The second half of `write`: renames `temporary` over `path` (checked again: it may have
+  /// become a link since), or removes `temporary` when it cannot.
+  public static func replace(_ path: String, with temporary: String, durable: Bool = true)
+    throws(LocalFileError)
+  {
     do throws(LocalFileError) {
       try checkReplaceable(path)
     } catch {
@@ -62,7 +85,13 @@ public enum AtomicReplacement {
       unlink(temporary)
       throw .io(operation: "rename \(temporary) to \(path)", errno: renameErrno)
     }
-    if durable { syncDirectory(directory) }
+    if durable { syncDirectory((path as NSString).deletingLastPathComponent) }
+  }
+
+  /// `<path>.tmp-<pid>`: beside the file (a rename does not cross file systems), and not
+  /// ending in the file's extension, so an `include *.conf` never reads it.
+  public static func temporaryPath(for path: String) -> String {
+    "\(path).tmp-\(getpid())"
   }
 
   /// Throws unless `path` is absent or a regular file.

@@ -63,7 +63,21 @@ public enum FileTrust {
         fix:
           "Check what it holds, then run `chown \(userName): \(path) && chmod 700 \(path)`.")
     }
-    guard ancestors else { return }
+    guard ancestors, let found = try ancestorProblem(of: path) else { return }
+    let parent = found.directory
+    throw .untrusted(
+      path: path, problem: "the directory above it, \(parent), is \(found.problem)",
+      fix:
+        "Keep state in a directory whose parents only \(userName) can write (such as /var/lib/origin-guard), or run `chown \(userName): \(parent) && chmod go-w \(parent)`."
+    )
+  }
+
+  /// The first directory above `path` that someone other than origin-guard's user (or root)
+  /// could rename things in (sticky directories like /tmp excepted), with what is wrong with
+  /// it; nil when there is none.
+  public static func ancestorProblem(of path: String) throws(LocalFileError) -> (
+    directory: String, problem: String
+  )? {
     var parent = (path as NSString).deletingLastPathComponent
     while !parent.isEmpty {
       var parentStatus = stat()
@@ -71,15 +85,12 @@ public enum FileTrust {
         throw .io(operation: "stat \(parent)", errno: errno)
       }
       if let problem = ownershipProblem(parentStatus, allowSticky: true) {
-        throw .untrusted(
-          path: path, problem: "the directory above it, \(parent), is \(problem)",
-          fix:
-            "Keep state in a directory whose parents only \(userName) can write (such as /var/lib/origin-guard), or run `chown \(userName): \(parent) && chmod go-w \(parent)`."
-        )
+        return (parent, problem)
       }
       if parent == "/" { break }
       parent = (parent as NSString).deletingLastPathComponent
     }
+    return nil
   }
 
   /// The content of a file origin-guard wrote, read from one descriptor opened without

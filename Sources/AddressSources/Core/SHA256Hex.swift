@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 
 /// Lower-case hex SHA-256, the form Alibaba's signature and our checksums use.
-enum SHA256Hex {
-  static func digest(_ data: some DataProtocol) -> String {
+public enum SHA256Hex {
+  public static func digest(_ data: some DataProtocol) -> String {
     SHA256.hash(data: data).hexString
   }
 }

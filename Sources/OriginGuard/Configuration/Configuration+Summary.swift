@@ -24,6 +24,10 @@ extension Configuration {
       return "  " + Self.describe(source)
         + (retain > .zero ? ", removed prefixes kept \(DurationSyntax.format(retain))" : "")
     }
+    if !outputs.isEmpty {
+      lines.append("outputs (\(outputs.count)), written after every sync that changes them:")
+      lines += outputs.map { "  " + Self.describe($0) }
+    }
     lines.append(
       "guards: \(guards.minEntries)…\(guards.maxEntries) entries, shrink at most \(YAMLField.describe(guards.maxShrinkPercent))%, prefixes at least /\(guards.minPrefixLengthV4) (IPv4) and /\(guards.minPrefixLengthV6) (IPv6)"
     )
@@ -56,6 +60,22 @@ extension Configuration {
           ?? "")
     }
     return "\(source.name): \(source.kind.rawValue), \(detail)"
+  }
+
+  static func describe(_ output: OutputConfig) -> String {
+    var parts = [
+      "\(output.format.rawValue) to \(output.path) (mode \(FileTrust.octal(UInt32(output.mode)))"
+        + (output.ownerName.map { ", owner \($0)" } ?? "") + ")",
+      output.sources.map { "sources " + $0.joined(separator: ", ") } ?? "every source",
+    ]
+    if let check = output.check { parts.append("check: " + check.joined(separator: " ")) }
+    if let onChange = output.onChange {
+      parts.append("on change: " + onChange.joined(separator: " "))
+    }
+    if output.check != nil || output.onChange != nil {
+      parts.append("commands time out after \(DurationSyntax.format(output.timeout))")
+    }
+    return "\(output.name): " + parts.joined(separator: "; ")
   }
 
   static func describe(_ credentials: AlibabaCredentialsConfig) -> String {

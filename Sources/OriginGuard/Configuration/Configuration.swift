@@ -26,6 +26,8 @@ public struct Configuration: Sendable {
   public var jitter: Duration
   public var logLevel: LogLevel
   public var logFormat: LogFormat
+  /// `outputs:`: files rewritten from the list after every successful sync that changes them.
+  public var outputs: [OutputConfig] = []
   /// The file it was read from, for messages.
   public var path: String
 

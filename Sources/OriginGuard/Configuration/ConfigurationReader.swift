@@ -38,12 +38,16 @@ struct ConfigurationReader {
       ruleset: ruleset, sources: sources, guards: guards, path: problems.path)
     configuration.retainRemoved = retainRemoved
     readService(&top, into: &configuration)
+    if let field = top.optional("outputs") {
+      configuration.outputs = readOutputs(field, sources: sources, configuration: configuration)
+    }
     // A guard limit or a source key at the top level is a common indentation slip.
     var misplaced = Dictionary(
       uniqueKeysWithValues: Self.guardKeys.map { ($0, "the guards: mapping") })
     for key in SourceKeyCatalog.allKeys where misplaced[key] == nil {
       misplaced[key] = "a source under sources:"
     }
+    for key in Self.outputOnlyKeys { misplaced[key] = "an output under outputs:" }
     top.reportUnknownKeys(elsewhere: misplaced)
 
     guard problems.isEmpty else { return nil }

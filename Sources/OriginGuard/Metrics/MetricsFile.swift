@@ -21,7 +21,11 @@ public struct MetricsFile: Sendable {
     public init() {}
   }
 
-  public func write(record: RunRecord, kernel: KernelFigures) throws(StateError) {
+  /// `outputs`: the configured outputs' names, whose `ledger` entries give their counters.
+  public func write(
+    record: RunRecord, kernel: KernelFigures, outputs: [String] = [],
+    ledger: OutputLedger = OutputLedger()
+  ) throws(StateError) {
     let registry = PrometheusCollectorRegistry()
     // The unit is already part of each name (`_seconds`, `_total`).
     func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
@@ -87,6 +91,12 @@ public struct MetricsFile: Sendable {
       counter(
         "guard_refusals_total", "Lists refused by a guard.", UInt64(count),
         labels: [("guard", kind)])
+    }
+    for name in outputs {
+      counter(
+        "output_errors_total",
+        "Times an output was not brought up to date: not written, its check or on_change failed.",
+        UInt64(ledger.outputs[name]?.errorsTotal ?? 0), labels: [("output", name)])
     }
     if let drops = kernel.dropCounter {
       counter(

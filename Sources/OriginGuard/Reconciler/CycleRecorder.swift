@@ -5,15 +5,17 @@ import Logging
 import Netfilter
 
 /// After every cycle, failed or not: updates the run record, rewrites the metrics file and
-/// logs the one summary line.
+/// logs the one summary line; after a successful one, brings the `outputs:` up to date first.
 public struct CycleRecorder: Sendable {
   public let store: StateStore
   public let metrics: MetricsFile?
   public let ruleset: GuardRuleset
   public let backend: any NetfilterBackend
   public let logger: Logger
+  public let outputs: OutputRefresher
 
   public init(configuration: Configuration, backend: any NetfilterBackend, logger: Logger) {
+    outputs = OutputRefresher(configuration: configuration, logger: logger)
     store = StateStore(directory: configuration.stateDirectory)
     metrics = configuration.metricsFile.map(MetricsFile.init)
     ruleset = configuration.ruleset
@@ -29,9 +31,11 @@ public struct CycleRecorder: Sendable {
     record.durationSeconds =
       Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     let result: String
+    var outputLedger: OutputLedger?
     switch outcome {
     case .success(let report):
       result = "success"
+      outputLedger = outputs.refresh(after: report, at: date)
       record.message = report.summary
       record.lastSuccessAt = date
       if report.applied {
@@ -61,7 +65,9 @@ public struct CycleRecorder: Sendable {
     record.runsTotal[result, default: 0] += 1
     do {
       try store.saveRunRecord(record)
-      try metrics?.write(record: record, kernel: kernelFigures(after: outcome))
+      try metrics?.write(
+        record: record, kernel: kernelFigures(after: outcome),
+        outputs: outputs.outputs.map(\.name), ledger: outputLedger ?? outputs.loadLedger())
     } catch {
       logger.error("\(error)")
     }

@@ -6,6 +6,10 @@ import Foundation
 public struct CycleReport: Sendable {
   public var plan: Plan
   public var outcomes: [SourceOutcome]
+  /// Each source's list as this cycle allows it: what it fetched (or its last-known-good list)
+  /// plus the prefixes `retain_removed` still keeps. What outputs filtered by source render,
+  /// so that a web server trusts every node the firewall lets in.
+  public var allowedResults: [SourceResult]
   /// True when a batch was committed (false for `plan`, and for a sync that found nothing to do).
   public var applied: Bool
   /// The ruleset generation after the cycle.

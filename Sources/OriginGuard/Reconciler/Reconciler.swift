@@ -98,7 +98,8 @@ public struct Reconciler: Sendable {
         force: options.force, plan: plan, overridden: &overridden)
       func report(applied: Bool, generation: UInt32) -> CycleReport {
         CycleReport(
-          plan: plan, outcomes: outcomes, applied: applied, generation: generation,
+          plan: plan, outcomes: outcomes, allowedResults: grace.results, applied: applied,
+          generation: generation,
           duration: clock.now - start, overriddenRefusals: overridden, generationRetries: retries)
       }
       guard options.apply else { return report(applied: false, generation: plan.generation) }

@@ -5,8 +5,14 @@ import Foundation
 import OriginGuard
 
 struct ExportCommand: AsyncParsableCommand {
+  /// The list's formats (the same as `outputs:` writes), and `nginx`: `nginx-realip`, or
+  /// with `--nginx-directive allow` `nginx-allow`.
   enum Format: String, ExpressibleByArgument, CaseIterable {
-    case nft, nginx, json, text
+    case nft, json, text, nginx
+    case nginxRealIP = "nginx-realip"
+    case nginxAllow = "nginx-allow"
+    case apacheRemoteIP = "apache-remoteip"
+    case apacheRequire = "apache-require"
   }
 
   enum NginxDirective: String, ExpressibleByArgument, CaseIterable {
@@ -16,15 +22,17 @@ struct ExportCommand: AsyncParsableCommand {
 
   static let configuration = CommandConfiguration(
     commandName: "export",
-    abstract: "Print the allow-list for other tools: nft script, nginx include, JSON, plain text.",
+    abstract:
+      "Print the allow-list for other tools: nft script, nginx or Apache include, JSON, plain text.",
     discussion: """
       Reads the last-known-good lists by default, or fetches with --fresh. The JSON form, \
       published by one host, is what other hosts of a fleet read with a `url` source \
-      (select: prefixes[].prefix).
+      (select: prefixes[].prefix). To keep a web server's include in step with the firewall, \
+      configure it under `outputs:` instead: it is rewritten after every sync that changes it.
 
       Examples:
-        origin-guard export --format nginx > /etc/nginx/conf.d/cdn-real-ip.conf
-        origin-guard export --format nginx --nginx-directive allow
+        origin-guard export --format nginx-realip
+        origin-guard export --format apache-require
         origin-guard export --format json --fresh > /var/www/origin-guard/list.json
         origin-guard export --format nft | nft -c -f -
       """)
@@ -36,7 +44,7 @@ struct ExportCommand: AsyncParsableCommand {
 
   @Option(
     help:
-      "For --format nginx: set_real_ip_from (trust X-Forwarded-For only from these) or allow (allow these, deny all)."
+      "For --format nginx: set_real_ip_from (as nginx-realip) or allow (as nginx-allow)."
   )
   var nginxDirective: NginxDirective = .setRealIPFrom
 
@@ -63,14 +71,22 @@ struct ExportCommand: AsyncParsableCommand {
     } catch {
       throw context.fail(error)
     }
-    let exporter = ListExporter(
-      set: combined.set, index: ProvenanceIndex(combined), ruleset: context.configuration.ruleset,
-      generatedAt: Date())
+    let document = ListDocument(
+      set: combined.set, combined: combined, sourceNames: outcomes.map(\.name),
+      ruleset: context.configuration.ruleset, generatedAt: Date())
+    Console.print(document.render(listFormat))
+  }
+
+  private var listFormat: ListFormat {
     switch format {
-    case .text: Console.print(exporter.text)
-    case .json: Console.print(exporter.json)
-    case .nft: Console.print(exporter.nft)
-    case .nginx: Console.print(exporter.nginx(directive: nginxDirective.rawValue))
+    case .nft: .nft
+    case .json: .json
+    case .text: .text
+    case .nginx: nginxDirective == .allow ? .nginxAllow : .nginxRealIP
+    case .nginxRealIP: .nginxRealIP
+    case .nginxAllow: .nginxAllow
+    case .apacheRemoteIP: .apacheRemoteIP
+    case .apacheRequire: .apacheRequire
     }
   }
 }

@@ -72,22 +72,24 @@ struct CommandContext {
     }
   }
 
-  /// Runs one cycle with the lock held, records it (run record, metrics, summary log line)
-  /// and returns it, or exits with the code that says what went wrong.
+  /// Runs one cycle with the lock held, records it (run record, outputs, metrics, summary log
+  /// line) and returns it, or exits with the code that says what went wrong.
   func runCycle(_ options: Reconciler.Options, wait: Bool) async throws -> CycleReport {
     let started = Date()
     let clock = ContinuousClock()
     let start = clock.now
     let outcome: Result<CycleReport, CycleError>
+    // Held while recording too: the outputs of an older cycle must not land after a newer one's.
+    var lock: RunLock?
     do {
-      let lock = try reconciler.lock(wait: wait)
-      defer { withExtendedLifetime(lock) {} }
+      lock = try reconciler.lock(wait: wait)
       try await settleBootstrap(refuseWhileWaiting: options.apply)
       outcome = .success(try await reconciler.cycle(options))
     } catch {
       outcome = .failure(error)
     }
     if options.apply { recorder.record(outcome, at: started, duration: clock.now - start) }
+    withExtendedLifetime(lock) {}
     switch outcome {
     case .success(let report): return report
     case .failure(let error): throw fail(error)
@@ -136,7 +138,8 @@ struct Console: Sendable {
       line = Data((text.hasSuffix("\n") ? text : text + "\n").utf8)
     case .json:
       let message = text.hasSuffix("\n") ? String(text.dropLast()) : text
-      line = JSONLogHandler.line(level: .error, label: "origin-guard", message: message, metadata: [:])
+      line = JSONLogHandler.line(
+        level: .error, label: "origin-guard", message: message, metadata: [:])
     }
     Self.writeIgnoringErrors(line, to: STDERR_FILENO)
   }
