@@ -61,7 +61,9 @@ public struct CycleRecorder: Sendable {
     record.runsTotal[result, default: 0] += 1
     do {
       try store.saveRunRecord(record)
-      try metrics?.write(record: record, kernel: kernelFigures(after: outcome))
+      try metrics?.write(
+        record: record, kernel: kernelFigures(after: outcome),
+        watch: (try? store.loadWatchRecord()) ?? nil)
     } catch {
       logger.error("\(error)")
     }

@@ -5,6 +5,7 @@ import AddressSources
 enum StateFileNames {
   static let header = "state.json"
   static let runRecord = "last-run.json"
+  static let watchRecord = "watch.json"
   static let confirmation = "confirm"
   static let lock = "lock"
   static let lists = "lists"
@@ -41,8 +42,8 @@ enum StateFileNames {
 
   /// Files origin-guard writes directly in the state directory (`lock` included: it is kept).
   static func isTopLevelFile(_ name: String) -> Bool {
-    [header, runRecord, confirmation, lock].contains(name)
-      || [header, runRecord, confirmation].contains { isTemporary(name, of: $0) }
+    [header, runRecord, watchRecord, confirmation, lock].contains(name)
+      || [header, runRecord, watchRecord, confirmation].contains { isTemporary(name, of: $0) }
       || unsavedChecksum(name) != nil
   }
 

@@ -1,0 +1,231 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `origin-guard run` against other programs that change the ruleset: with `interval: 1h`
+/// only the ruleset's events can explain a repair within the second.
+@Suite("Adversarial: watch", .enabled(if: KernelTests.enabled))
+struct AdversarialWatchTests {
+  static let list = TestLists.ipv4(10) + TestLists.ipv6
+
+  /// A sandbox with the neighbour's table and a watching daemon whose first sync is done.
+  private func withDaemon(
+    list: [String] = Self.list,
+    _ body: (GuardSandbox, ReliabilityProcess) async throws -> Void
+  ) async throws {
+    try await GuardSandbox.with { sandbox in
+      try sandbox.namespace.load(ruleset: ReliabilityDriftTests.neighbour)
+      try sandbox.write("allow.txt", TestLists.text(list))
+      try sandbox.writeConfiguration(
+        sources: """
+            - name: fleet
+              type: file
+              path: \(sandbox.directory)/allow.txt
+          """, extra: "interval: 1h\njitter: 0s")
+      let daemon = try sandbox.startOriginGuard(
+        ["run", "--log-level", "debug"], output: sandbox.directory + "/daemon.log")
+      defer { daemon.stop(signal: SIGKILL) }
+      try await waitUntil("the daemon watches after its first sync", sandbox: sandbox) {
+        (try sandbox.watch()["watching"] as? Bool) == true
+          && (try? sandbox.namespace.nft("list", "table", "inet", "origin_guard")) != nil
+      }
+      try await body(sandbox, daemon)
+    }
+  }
+
+  @Test(arguments: ReliabilityDriftTests.Tamper.allCases)
+  func eachForeignChangeIsRepairedWithinASecond(_ tamper: ReliabilityDriftTests.Tamper)
+    async throws
+  {
+    try await withDaemon { sandbox, daemon in
+      let pristine = try sandbox.ourTable()
+      let neighbour = try sandbox.namespace.nft("list", "table", "inet", "neighbour").output
+
+      try tamper.apply(sandbox.namespace)
+      let clock = ContinuousClock()
+      let start = clock.now
+      try await waitUntil("\(tamper) repaired", sandbox: sandbox, timeout: .seconds(1)) {
+        try sandbox.ourTable() == pristine
+      }
+      let took = clock.now - start
+      #expect(try sandbox.namespace.nft("list", "table", "inet", "neighbour").output == neighbour)
+      try await waitUntil("the repair recorded", sandbox: sandbox) {
+        try sandbox.metrics().value("drift_repairs_total", ["trigger": "event"]) == 1
+      }
+      #expect(try sandbox.metrics().value("drift_exposure_seconds_count") == 1)
+      let last = try #require(try sandbox.watch()["last_repair"] as? [String: Any])
+      #expect(last["trigger"] as? String == "event")
+      let status = try sandbox.originGuard("status").output
+      #expect(status.contains("daemon: watching the ruleset since"), "\(status)")
+      #expect(status.contains("last repair: "), "\(status)")
+      #expect(daemon.stop(signal: SIGTERM) == 0)
+      ReliabilityRuns.report(
+        "watch-repair-\(tamper)",
+        [
+          (
+            "ms",
+            took.components.attoseconds / 1_000_000_000_000_000 + took.components.seconds * 1000
+          )
+        ])
+    }
+  }
+
+  @Test func ourOwnSyncsCauseNoRepair() async throws {
+    try await withDaemon { sandbox, daemon in
+      // Another origin-guard process commits to our table: a foreign commit that the check
+      // under the lock finds in line with the saved state.
+      for count in [12, 14, 10] {
+        try sandbox.write("allow.txt", TestLists.text(TestLists.ipv4(count) + TestLists.ipv6))
+        #expect(try sandbox.originGuard("sync").status == 0)
+      }
+      // The daemon's own cycle (SIGHUP reloads and syncs at once) is not even noticed.
+      try sandbox.write("allow.txt", TestLists.text(TestLists.ipv4(11) + TestLists.ipv6))
+      let before = try sandbox.generation()
+      kill(daemon.pid, SIGHUP)
+      try await waitUntil("the daemon's cycle applied", sandbox: sandbox) {
+        try sandbox.generation() == before + 1
+      }
+      try await Task.sleep(for: .milliseconds(300))
+      #expect(try sandbox.generation() == before + 1, "no repair after our own commit")
+      #expect(try sandbox.metrics().value("drift_repairs_total", ["trigger": "event"]) ?? 0 == 0)
+      let log = try String(contentsOfFile: sandbox.directory + "/daemon.log", encoding: .utf8)
+      #expect(!log.contains("repaired our table"), "\(log)")
+      #expect(daemon.isRunning)
+      #expect(daemon.stop(signal: SIGTERM) == 0)
+      #expect((try sandbox.watch()["running"] as? Bool) == false)
+    }
+  }
+
+  @Test func aThousandDeletionsEndWithOurTableAndAPacedDaemon() async throws {
+    try await withDaemon { sandbox, daemon in
+      let pristine = try sandbox.ourTable()
+      let clock = ContinuousClock()
+      let start = clock.now
+      try sandbox.namespace.run([
+        "sh", "-c",
+        "for i in $(seq 1000); do nft delete table inet origin_guard 2>/dev/null; done; true",
+      ])
+      let fight = clock.now - start
+      #expect(daemon.isRunning)
+      // The back-off spaces repairs at most 8 s apart: the table is back within that.
+      try await waitUntil("our table back", sandbox: sandbox, timeout: .seconds(10)) {
+        try sandbox.ourTable() == pristine
+      }
+      try await Task.sleep(for: .milliseconds(200))
+      let repairs = try #require(
+        try sandbox.metrics().value("drift_repairs_total", ["trigger": "event"]))
+      // 10 repairs in any 10 s, then at most one a second.
+      let seconds = Double(fight.components.seconds) + 1
+      #expect(repairs <= 10 + seconds, "\(repairs) repairs in \(seconds) s")
+      let log = try String(contentsOfFile: sandbox.directory + "/daemon.log", encoding: .utf8)
+      #expect(
+        repairs < 10 || log.contains("another program keeps changing our table"),
+        "\(log.suffix(2000))")
+      let cpu = try sandbox.cpuSeconds(of: daemon.pid)
+      #expect(daemon.isRunning)
+      #expect(daemon.stop(signal: SIGTERM) == 0)
+      ReliabilityRuns.report(
+        "watch-fight",
+        [("deletions", 1000), ("seconds", seconds), ("repairs", Int(repairs)), ("cpu_s", cpu)])
+    }
+  }
+
+  /// Issue 11 item 4: another program commits to its own table about 30 times a second while
+  /// 10 syncs of a 2,000-prefix list run; at least 9 must apply.
+  @Test func syncsLandWhileANeighbourCommitsThirtyTimesASecond() async throws {
+    let lists = LargeLists(count: 2_000)
+    try await GuardSandbox.with { sandbox in
+      try sandbox.namespace.load(
+        ruleset: "table inet other { set busy { type ipv4_addr; } }")
+      try ReliabilityCrashTests.prepare(sandbox, lists)
+      _ = try ReliabilityCrashTests.sync(sandbox, to: lists.a)
+      let writer = try ReliabilityProcess([
+        "ip", "netns", "exec", sandbox.namespace.name, "sh", "-c",
+        """
+        i=0
+        while true; do
+          i=$(( (i + 1) % 250 ))
+          nft add element inet other busy { 192.0.2.$i }
+          sleep 0.03
+          nft delete element inet other busy { 192.0.2.$i }
+          sleep 0.03
+        done
+        """,
+      ])
+      defer { writer.stop() }
+      let clock = ContinuousClock()
+      let start = clock.now
+      let first = try sandbox.generation()
+      var applied = 0
+      var current = lists.a
+      for _ in 0..<10 {
+        let target = lists.other(than: current)
+        try sandbox.write("allow.txt", target.text)
+        let sync = try sandbox.originGuard(["sync", "--log-level", "notice"])
+        if sync.status == 0 {
+          applied += 1
+          current = target
+        }
+      }
+      let elapsed = clock.now - start
+      let commits = try sandbox.generation() - first - applied
+      writer.stop()
+      let rate = Double(commits) / Double(elapsed.components.seconds + 1)
+      #expect(applied >= 9, "\(applied) of 10 syncs applied")
+      #expect(rate >= 20, "the neighbour committed only \(rate) times a second")
+      #expect(try sandbox.kernelList(lists)?.name == current.name)
+      ReliabilityRuns.report(
+        "watch-neighbour-30", [("applied", applied), ("of", 10), ("neighbour_commits_per_s", rate)])
+    }
+  }
+
+  private func waitUntil(
+    _ what: String, sandbox: GuardSandbox, timeout: Duration = .seconds(30),
+    _ condition: () throws -> Bool
+  ) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+      if (try? condition()) == true { return }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    let log =
+      (try? String(contentsOfFile: sandbox.directory + "/daemon.log", encoding: .utf8)) ?? ""
+    throw ServerError(
+      "timed out after \(timeout) waiting for \(what); daemon log:\n\(log.suffix(3000))")
+  }
+}
+
+extension GuardSandbox {
+  /// `nft -j list table inet origin_guard` parsed, without handles: equal when the table holds
+  /// the same sets, elements, chains and rules, recreated or not.
+  func ourTable() throws -> String {
+    let items = try namespace.nftJSON("list", "table", "inet", "origin_guard")
+    func strip(_ value: Any) -> Any {
+      if let object = value as? [String: Any] {
+        return object.filter { $0.key != "handle" }.mapValues(strip)
+      }
+      if let array = value as? [Any] { return array.map(strip) }
+      return value
+    }
+    let data = try JSONSerialization.data(
+      withJSONObject: items.map(strip), options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  /// `status --json`'s `watch` object.
+  func watch() throws -> [String: Any] {
+    guard let watch = try status()["watch"] as? [String: Any] else {
+      throw ServerError("status --json without watch")
+    }
+    return watch
+  }
+
+  /// utime + stime of a process, in seconds.
+  func cpuSeconds(of pid: Int32) throws -> Double {
+    let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+    let fields = stat[stat.index(after: stat.lastIndex(of: ")")!)...].split(separator: " ")
+    // Fields after the command: state is field 3, utime 14 and stime 15 (1-based).
+    let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+    return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+}
