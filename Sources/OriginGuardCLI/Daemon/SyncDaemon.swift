@@ -209,7 +209,9 @@ struct SyncDaemon: Service {
         "someone changed our table while a bootstrap waits for its confirmation; not repairing before it is confirmed or rolled back"
       )
     case .failure(let error):
-      logger.error("repairing our table failed: \(error); the next cycle tries again")
+      logger.error("repairing our table failed: \(error); the next change or cycle tries again")
+      // A failed attempt costs as much as a repair: it is paced the same way.
+      if let warning = pacer.noteRepair(at: now, what: due.what) { logger.warning("\(warning)") }
     }
   }
 
