@@ -138,6 +138,24 @@ struct RulesetWatchRepairTests {
     #expect(h.commitCount == commits)
   }
 
+  @Test func aFailedSubscriptionIsRenewedAndTheTableChecked() async throws {
+    let (h, watch, collector) = try await synced()
+    defer { watch.stop() }
+    h.fake.simulateSubscriptionFailure()
+    guard case .lost(_, let reason)? = await collector.wait().first else {
+      Issue.record("no notice of the failed subscription: \(collector.notices)")
+      return
+    }
+    #expect(reason.contains("subscribed again"), "\(reason)")
+    // The renewed subscription sees the next change.
+    h.fake.simulateTableDeletion("origin_guard")
+    let notices = await collector.wait(for: 2)
+    guard notices.count == 2, case .changed = notices[1] else {
+      Issue.record("the change after the renewal was not noticed: \(notices)")
+      return
+    }
+  }
+
   @Test func nothingIsPutBackAfterOurTeardown() async throws {
     let (h, watch, _) = try await synced()
     defer { watch.stop() }

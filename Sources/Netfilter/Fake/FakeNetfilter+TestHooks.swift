@@ -85,6 +85,16 @@ extension FakeNetfilter {
     }
   }
 
+  /// The subscribers' sockets failed (`recv` returned an error): their next drain throws
+  /// `error`, and whoever follows them must subscribe again.
+  public func simulateSubscriptionFailure(
+    _ error: NetfilterError = .kernel(operation: "receive from nf_tables", errno: 9)
+  ) {
+    state.withLock { state in
+      for subscriber in state.subscribers { subscriber.fail(error) }
+    }
+  }
+
   /// The subscribers' queues overflowed: each gets `.eventsLost` (and changes made meanwhile
   /// are not announced).
   public func simulateLostEvents() {

@@ -5,6 +5,8 @@ import Synchronization
 /// writer's through a test hook, is queued for every subscriber.
 final class FakeSubscription: RulesetSubscription {
   private let queue = Mutex<[RulesetEvent]>([])
+  /// Set by `FakeNetfilter.simulateSubscriptionFailure`: the next drain throws it.
+  private let failure = Mutex<NetfilterError?>(nil)
   /// Signalled once per queued event, so `wait` wakes without polling.
   private let signal = DispatchSemaphore(value: 0)
 
@@ -13,8 +15,13 @@ final class FakeSubscription: RulesetSubscription {
     signal.signal()
   }
 
+  func fail(_ error: NetfilterError) {
+    failure.withLock { $0 = error }
+    signal.signal()
+  }
+
   func wait(timeout: Duration) throws(NetfilterError) -> Bool {
-    if queue.withLock({ !$0.isEmpty }) { return true }
+    if queue.withLock({ !$0.isEmpty }) || failure.withLock({ $0 != nil }) { return true }
     let nanoseconds =
       timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
     _ = signal.wait(timeout: .now() + .nanoseconds(Int(clamping: max(0, nanoseconds))))
@@ -22,7 +29,13 @@ final class FakeSubscription: RulesetSubscription {
   }
 
   func drain() throws(NetfilterError) -> [RulesetEvent] {
-    queue.withLock { queue in
+    if let error = failure.withLock({ failure in
+      defer { failure = nil }
+      return failure
+    }) {
+      throw error
+    }
+    return queue.withLock { queue in
       defer { queue = [] }
       return queue
     }

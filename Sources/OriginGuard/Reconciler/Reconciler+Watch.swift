@@ -23,9 +23,9 @@ extension Reconciler {
           throw .generationChanged(expected: refused)
         }
         resends += 1
-        logger.debug(
-          "commits to other tables only since generation \(expected); sending the same batch against generation \(current)"
-        )
+        logger.notice(
+          "the ruleset changed while planning, in other tables only; sending the same batch again",
+          metadata: ["generation": "\(current)"])
         expected = current
       }
     }
