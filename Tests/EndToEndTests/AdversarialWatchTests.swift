@@ -1,4 +1,7 @@
+import AddressSet
 import Foundation
+import Netfilter
+import Synchronization
 import TestSupport
 import Testing
 
@@ -137,26 +140,12 @@ struct AdversarialWatchTests {
     let lists = LargeLists(count: 2_000)
     try await GuardSandbox.with { sandbox in
       try sandbox.namespace.load(
-        ruleset: "table inet other {\n  set busy { type ipv4_addr; }\n}\n")
+        ruleset: "table inet other {\n  set busy { type ipv4_addr; flags interval; }\n}\n")
       try ReliabilityCrashTests.prepare(sandbox, lists)
       _ = try ReliabilityCrashTests.sync(sandbox, to: lists.a)
-      // One nft process reading a command every 1/30 s, each its own commit. It ends with
-      // its input: killing the python parent leaves nothing behind.
-      let writer = try ReliabilityProcess([
-        "ip", "netns", "exec", sandbox.namespace.name, "python3", "-c",
-        """
-        import subprocess, time
-        nft = subprocess.Popen(["nft", "-i"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, text=True)
-        start, count = time.monotonic(), 0
-        while True:
-            for verb in ("add", "delete"):
-                nft.stdin.write(f"{verb} element inet other busy {{ 192.0.2.{count % 250} }}\\n")
-                nft.stdin.flush()
-                count += 1
-                time.sleep(max(0, start + count / 30 - time.monotonic()))
-        """,
-      ])
+      // The neighbour commits through a netlink socket of its own, exactly 30 times a second
+      // (an `nft` process per commit cannot keep that pace on a loaded machine).
+      let writer = try NeighbourWriter(namespace: sandbox.namespace, commitsPerSecond: 30)
       defer { writer.stop() }
       let clock = ContinuousClock()
       let start = clock.now
@@ -234,5 +223,52 @@ extension GuardSandbox {
     // Fields after the command: state is field 3, utime 14 and stime 15 (1-based).
     let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
     return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+}
+
+/// Another program committing to its own table `inet other` at a fixed rate, on a thread of
+/// its own: adds and deletes 192.0.2.x in set `busy`, one commit each.
+final class NeighbourWriter: Sendable {
+  private final class Flags: Sendable {
+    let stopped = Atomic<Bool>(false)
+    let done = Mutex(false)
+  }
+
+  private let flags = Flags()
+
+  init(namespace: ThrowawayNamespace, commitsPerSecond: Int) throws {
+    let backend = try NetlinkBackend(networkNamespace: namespace.path)
+    let flags = flags
+    let thread = Thread {
+      let start = ContinuousClock.now
+      var count = 0
+      while !flags.stopped.load(ordering: .relaxed) {
+        let address = IPv4Address(192, 0, 2, UInt8(count / 2 % 250))
+        var transaction = Transaction()
+        let range = [AddressRange(first: address, last: address)]
+        if count % 2 == 0 {
+          transaction.addElements(range, set: "busy", table: "other")
+        } else {
+          transaction.removeElements(range, set: "busy", table: "other")
+        }
+        _ = try? backend.apply(transaction, expectedGeneration: nil)
+        count += 1
+        let next = start + .seconds(Double(count) / Double(commitsPerSecond))
+        let wait = next - ContinuousClock.now
+        if wait > .zero {
+          Thread.sleep(
+            forTimeInterval: Double(wait.components.seconds) + Double(wait.components.attoseconds)
+              * 1e-18)
+        }
+      }
+      flags.done.withLock { $0 = true }
+    }
+    thread.start()
+  }
+
+  /// Stops the commits and waits for the thread to end.
+  func stop() {
+    flags.stopped.store(true, ordering: .relaxed)
+    while !flags.done.withLock({ $0 }) { Thread.sleep(forTimeInterval: 0.01) }
   }
 }
