@@ -43,12 +43,12 @@ struct AdversarialKernelTruthTests {
         sync.output.contains("removed 1 prefix nobody applied: 10.0.0.0/8 (drift)"),
         "\(sync.output)\(sync.errorOutput)")
       #expect(try setup.allowed() == Set(Self.list + ["198.51.100.0/24"]))
-      #expect(try metric(setup, "drift_repairs_total") == 1)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 1)
       try setup.originGuard("check", "198.51.100.7")
       try setup.originGuard("check", "10.1.2.3", exits: 7)
       // Every later sync goes through.
       try setup.originGuard("sync")
-      #expect(try metric(setup, "drift_repairs_total") == 1)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 1)
     }
   }
 
@@ -74,13 +74,13 @@ struct AdversarialKernelTruthTests {
       try setup.writeConfig(extra: "ports: [80, 443, 8443]\nhook: prerouting")
       let hook = try setup.originGuard("sync").output
       #expect(hook.contains("hook input → prerouting"), "\(hook)")
-      #expect(try metric(setup, "drift_repairs_total") == 0)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 0)
 
       // Someone else's rule in our chain is still drift.
       try setup.namespace.nft("insert", "rule", "inet", "origin_guard", "guard", "accept")
       let repair = try setup.originGuard("sync").output
       #expect(repair.contains("repaired 1 drift(s)"), "\(repair)")
-      #expect(try metric(setup, "drift_repairs_total") == 1)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 1)
     }
   }
 
@@ -101,7 +101,7 @@ struct AdversarialKernelTruthTests {
 
       // Putting it back is not a drift repair either.
       try setup.originGuard("sync")
-      #expect(try metric(setup, "drift_repairs_total") == 0)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 0)
     }
   }
 
@@ -142,7 +142,7 @@ struct AdversarialKernelTruthTests {
       #expect(sync.output.contains("WARNING: table inet origin_guard"), "\(sync.output)")
       #expect(try Set(setup.tables()) == ["inet origin_guard", "inet web_guard"])
       #expect(try setup.namespace.nft("list", "table", "inet", "origin_guard").output == old)
-      #expect(try metric(setup, "drift_repairs_total") == 0)
+      #expect(try metric(setup, "drift_repairs_total{trigger=\"cycle\"}") == 0)
 
       // Still said on the next run and in status, until the operator removes it.
       #expect(try setup.originGuard("sync").errorOutput.contains(warning))

@@ -39,7 +39,8 @@ struct CommandMetricsTests {
         "origin_guard_source_using_cache{source=\"list\"}": "0",
         "origin_guard_source_errors_total{source=\"list\"}": "0",
         "origin_guard_source_cache_fallbacks_total{source=\"list\"}": "0",
-        "origin_guard_drift_repairs_total": "0",
+        "origin_guard_drift_repairs_total{trigger=\"cycle\"}": "0",
+        "origin_guard_drift_repairs_total{trigger=\"event\"}": "0",
         "origin_guard_dropped_packets_total": "0",
         "origin_guard_dropped_bytes_total": "0",
       ]

@@ -37,13 +37,17 @@ struct MetricsCycleRecorderTests {
         continue
       }
       let name = String(line.prefix { $0 != "{" && $0 != " " })
-      #expect(name == current, "sample \(line) outside its family", sourceLocation: sourceLocation)
+      // A summary's samples are `<family>_sum` and `<family>_count`.
+      #expect(
+        [current, current.map { $0 + "_sum" }, current.map { $0 + "_count" }].contains(name),
+        "sample \(line) outside its family", sourceLocation: sourceLocation)
     }
   }
 
   /// The lines of one successful first sync, exactly (sorted).
   static let successGolden = """
-    # HELP origin_guard_drift_repairs_total Syncs that put back what someone else changed in our table.
+    # HELP origin_guard_drift_exposure_seconds Time from noticing someone else's change to our table to the repair's commit.
+    # HELP origin_guard_drift_repairs_total Repairs of what someone else changed in our table: by a sync (cycle) or right after the change (event).
     # HELP origin_guard_dropped_bytes_total Bytes to the guarded ports dropped.
     # HELP origin_guard_dropped_packets_total Packets to the guarded ports dropped (counter in the guard chain).
     # HELP origin_guard_last_attempt_result 1 for the result of the last attempt, 0 for the others.
@@ -59,6 +63,7 @@ struct MetricsCycleRecorderTests {
     # HELP origin_guard_source_errors_total Failed fetches of the source.
     # HELP origin_guard_source_up 1 when the source was fetched in the last attempt.
     # HELP origin_guard_source_using_cache 1 when the source's last-known-good list stood in.
+    # TYPE origin_guard_drift_exposure_seconds summary
     # TYPE origin_guard_drift_repairs_total counter
     # TYPE origin_guard_dropped_bytes_total counter
     # TYPE origin_guard_dropped_packets_total counter
@@ -75,7 +80,10 @@ struct MetricsCycleRecorderTests {
     # TYPE origin_guard_source_errors_total counter
     # TYPE origin_guard_source_up gauge
     # TYPE origin_guard_source_using_cache gauge
-    origin_guard_drift_repairs_total 0
+    origin_guard_drift_exposure_seconds_count 0
+    origin_guard_drift_exposure_seconds_sum 0.0
+    origin_guard_drift_repairs_total{trigger="cycle"} 0
+    origin_guard_drift_repairs_total{trigger="event"} 0
     origin_guard_dropped_bytes_total 420
     origin_guard_dropped_packets_total 7
     origin_guard_last_attempt_result{result="error"} 0.0
@@ -228,7 +236,7 @@ struct MetricsCycleRecorderTests {
     recorder.record(.success(report), at: testEpoch + 60, duration: .seconds(1))
 
     #expect(try h.store.loadRunRecord().driftRepairsTotal == 1)
-    #expect(try metricsLines(h).contains("origin_guard_drift_repairs_total 1"))
+    #expect(try metricsLines(h).contains("origin_guard_drift_repairs_total{trigger=\"cycle\"} 1"))
   }
 
   @Test func otherFailuresAreErrors() {

@@ -4,8 +4,13 @@ import AddressSet
 /// Each change made through a hook is a commit of its own: it bumps the generation.
 extension FakeNetfilter {
   /// Another process committed something elsewhere in the ruleset.
-  public func simulateForeignCommit() {
-    state.withLock { $0.bumpGeneration() }
+  public func simulateForeignCommit(table: String = "neighbour") {
+    state.withLock { state in
+      state.bumpGeneration()
+      state.announce(
+        [RulesetChange(.element, .added, family: RulesetChange.inetFamily, table: table)],
+        isOwn: false)
+    }
   }
 
   /// Someone edited our table's structure (`nft replace rule`, `nft insert rule`, chain policy…).
@@ -16,13 +21,20 @@ extension FakeNetfilter {
       edit(&stored.table)
       state.tables[table] = stored
       state.bumpGeneration()
+      state.announce(
+        [RulesetChange(.rule, .added, family: RulesetChange.inetFamily, table: table)],
+        isOwn: false)
     }
   }
 
   /// Someone deleted our table (`nft delete table inet origin_guard`).
   public func simulateTableDeletion(_ table: String) {
     state.withLock { state in
-      if state.tables.removeValue(forKey: table) != nil { state.bumpGeneration() }
+      guard state.tables.removeValue(forKey: table) != nil else { return }
+      state.bumpGeneration()
+      state.announce(
+        [RulesetChange(.table, .deleted, family: RulesetChange.inetFamily, table: table)],
+        isOwn: false)
     }
   }
 
@@ -41,6 +53,53 @@ extension FakeNetfilter {
       }
       state.tables[table] = stored
       state.bumpGeneration()
+      state.announce(
+        [RulesetChange(.element, .added, family: RulesetChange.inetFamily, table: table)],
+        isOwn: false)
+    }
+  }
+
+  /// Someone deleted a range from one of our sets (`nft delete element …`). Does nothing
+  /// when the set does not hold exactly that range.
+  public func simulateElementDeletion<A: IPAddress>(
+    _ range: AddressRange<A>, set: String, table: String
+  ) {
+    state.withLock { state in
+      guard var stored = state.tables[table] else { return }
+      if let v4 = range as? AddressRange<IPv4Address>, var store = stored.v4[set],
+        store.remove([v4]) == nil
+      {
+        stored.v4[set] = store
+      } else if let v6 = range as? AddressRange<IPv6Address>, var store = stored.v6[set],
+        store.remove([v6]) == nil
+      {
+        stored.v6[set] = store
+      } else {
+        return
+      }
+      state.tables[table] = stored
+      state.bumpGeneration()
+      state.announce(
+        [RulesetChange(.element, .deleted, family: RulesetChange.inetFamily, table: table)],
+        isOwn: false)
+    }
+  }
+
+  /// The subscribers' sockets failed (`recv` returned an error): their next drain throws
+  /// `error`, and whoever follows them must subscribe again.
+  public func simulateSubscriptionFailure(
+    _ error: NetfilterError = .kernel(operation: "receive from nf_tables", errno: 9)
+  ) {
+    state.withLock { state in
+      for subscriber in state.subscribers { subscriber.fail(error) }
+    }
+  }
+
+  /// The subscribers' queues overflowed: each gets `.eventsLost` (and changes made meanwhile
+  /// are not announced).
+  public func simulateLostEvents() {
+    state.withLock { state in
+      for subscriber in state.subscribers { subscriber.deliver(.eventsLost) }
     }
   }
 

@@ -15,6 +15,7 @@ public final class FakeNetfilter: NetfilterBackend {
     var tables: [String: FakeTable] = [:]
     var pendingFailures: [(call: Call, error: NetfilterError)] = []
     var appliedTransactions: [Transaction] = []
+    var subscribers: [FakeSubscription] = []
   }
 
   /// A backend method, for injecting failures.
@@ -72,6 +73,7 @@ public final class FakeNetfilter: NetfilterBackend {
       state.tables = tables
       state.bumpGeneration()
       state.appliedTransactions.append(transaction)
+      state.announce(transaction.announcedChanges, isOwn: true)
       return state.generation
     }
   }

@@ -8,16 +8,21 @@ import Synchronization
 /// One socket, used by one call at a time. Needs root or CAP_NET_ADMIN in the namespace.
 public final class NetlinkBackend: NetfilterBackend {
   private let connection: Mutex<NetlinkConnection>
+  /// Where the socket lives (nil: the namespace the process was in): event subscriptions open
+  /// their sockets there too.
+  private let namespacePath: String?
+  /// The socket's port id, which the kernel names as the committer in its events.
+  private let portID: UInt32
 
   /// Opens a socket in the current network namespace.
   public convenience init() throws(NetfilterError) {
-    self.init(socket: try NetlinkSocket())
+    self.init(socket: try NetlinkSocket(), namespacePath: nil)
   }
 
   /// Opens a socket in the network namespace at `path` (`/var/run/netns/NAME`,
   /// `/proc/PID/ns/net`). Every later call acts in that namespace.
   public convenience init(networkNamespace path: String) throws(NetfilterError) {
-    self.init(socket: try NetworkNamespace.openSocket(inNamespaceAt: path))
+    self.init(socket: try NetworkNamespace.openSocket(inNamespaceAt: path), namespacePath: path)
   }
 
   /// Opens a socket in the network namespace created with `ip netns add name`.
@@ -25,7 +30,9 @@ public final class NetlinkBackend: NetfilterBackend {
     try self.init(networkNamespace: "/var/run/netns/\(name)")
   }
 
-  private init(socket: sending NetlinkSocket) {
+  private init(socket: sending NetlinkSocket, namespacePath: String?) {
+    portID = socket.portID
+    self.namespacePath = namespacePath
     connection = Mutex(NetlinkConnection(socket: socket))
   }
 
@@ -151,5 +158,19 @@ public final class NetlinkBackend: NetfilterBackend {
     case .ipv4: return .ipv4(try reader.ranges(table: table, set: set, as: IPv4Address.self))
     case .ipv6: return .ipv6(try reader.ranges(table: table, set: set, as: IPv6Address.self))
     }
+  }
+}
+
+extension NetlinkBackend: RulesetEventSource {
+  /// A socket of its own in the backend's namespace, subscribed to `NFNLGRP_NFTABLES`;
+  /// commits this backend sends are marked as its own.
+  public func subscribe() throws(NetfilterError) -> any RulesetSubscription {
+    let socket =
+      if let namespacePath {
+        try NetworkNamespace.openSocket(inNamespaceAt: namespacePath)
+      } else {
+        try NetlinkSocket()
+      }
+    return try NetlinkEventSubscription(socket: socket, ownPortID: portID)
   }
 }

@@ -22,9 +22,10 @@ public struct MetricsFile: Sendable {
   }
 
   /// `outputs`: the configured outputs' names, whose `ledger` entries give their counters.
+  /// - Parameter watch: the daemon's watch record, for its repairs triggered by events.
   public func write(
     record: RunRecord, kernel: KernelFigures, outputs: [String] = [],
-    ledger: OutputLedger = OutputLedger()
+    ledger: OutputLedger = OutputLedger(), watch: WatchRecord? = nil
   ) throws(StateError) {
     let registry = PrometheusCollectorRegistry()
     // The unit is already part of each name (`_seconds`, `_total`).
@@ -84,9 +85,15 @@ public struct MetricsFile: Sendable {
         "source_cache_fallbacks_total", "Runs that used the source's last-known-good list.",
         UInt64(source.cacheFallbacksTotal), labels: labels)
     }
-    counter(
-      "drift_repairs_total", "Syncs that put back what someone else changed in our table.",
-      UInt64(record.driftRepairsTotal))
+    let repairs: [WatchRecord.Trigger: Int] = [
+      .cycle: record.driftRepairsTotal, .event: watch?.eventRepairsTotal ?? 0,
+    ]
+    for trigger in WatchRecord.Trigger.allCases {
+      counter(
+        "drift_repairs_total",
+        "Repairs of what someone else changed in our table: by a sync (cycle) or right after the change (event).",
+        UInt64(repairs[trigger] ?? 0), labels: [("trigger", trigger.rawValue)])
+    }
     for (kind, count) in record.guardRefusalsTotal.sorted(by: { $0.key < $1.key }) {
       counter(
         "guard_refusals_total", "Lists refused by a guard.", UInt64(count),
@@ -106,6 +113,23 @@ public struct MetricsFile: Sendable {
     }
     let directory = (path as NSString).deletingLastPathComponent
     if !directory.isEmpty { try AtomicFile.makeDirectory(directory) }
-    try AtomicFile.write(Data(registry.emitToBuffer()), to: path, mode: 0o644, durable: false)
+    var text = registry.emitToBuffer()
+    text += Self.exposureSummary(watch).utf8
+    try AtomicFile.write(Data(text), to: path, mode: 0o644, durable: false)
+  }
+}
+
+extension MetricsFile {
+  /// How long our table stayed changed before an event repair put it back, as a summary
+  /// (sum and count) kept in the watch record across the daemon's life.
+  static func exposureSummary(_ watch: WatchRecord?) -> String {
+    let name = "origin_guard_drift_exposure_seconds"
+    return """
+      # HELP \(name) Time from noticing someone else's change to our table to the repair's commit.
+      # TYPE \(name) summary
+      \(name)_sum \(watch?.exposureSecondsTotal ?? 0)
+      \(name)_count \(watch?.eventRepairsTotal ?? 0)
+
+      """
   }
 }

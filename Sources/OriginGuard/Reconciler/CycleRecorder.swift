@@ -67,7 +67,8 @@ public struct CycleRecorder: Sendable {
       try store.saveRunRecord(record)
       try metrics?.write(
         record: record, kernel: kernelFigures(after: outcome),
-        outputs: outputs.outputs.map(\.name), ledger: outputLedger ?? outputs.loadLedger())
+        outputs: outputs.outputs.map(\.name), ledger: outputLedger ?? outputs.loadLedger(),
+        watch: (try? store.loadWatchRecord()) ?? nil)
     } catch {
       logger.error("\(error)")
     }

@@ -107,7 +107,7 @@ public struct Reconciler: Sendable {
       if Task.isCancelled { throw .cancelled }
       let generation: UInt32
       do throws(NetfilterError) {
-        generation = try backend.apply(plan.transaction, expectedGeneration: plan.generation)
+        generation = try applyPlanned(plan)
       } catch .generationChanged {
         try await prepareRetry(&retries, after: "planning")
         continue
@@ -208,7 +208,7 @@ public struct Reconciler: Sendable {
 
   /// The saved header; nil, with a warning, when it is corrupt or unreadable. A state
   /// directory someone else could have written stops the cycle.
-  private func loadHeader() throws(CycleError) -> StateHeader? {
+  func loadHeader() throws(CycleError) -> StateHeader? {
     do {
       return try store.loadHeader()
     } catch .unsafe(let problem) {
@@ -298,7 +298,8 @@ public struct Reconciler: Sendable {
     do {
       let generation = try backend.generation()
       let belongs = header?.belongs(toTable: ruleset.tableName, identity: identity) ?? false
-      if trustSavedState, let header, belongs, header.generation == generation,
+      if trustSavedState, let header, belongs,
+        header.generation == generation || untouchedSince(header.generation, through: generation),
         let structure = try backend.readTable(named: ruleset.tableName, withElements: false),
         structure.generation == generation,
         ruleset.table.drifts(from: structure.table).isEmpty
@@ -328,7 +329,7 @@ public struct Reconciler: Sendable {
   }
 
   /// - Parameter previous: the header whose source lists name removed prefixes' sources.
-  private func plan(
+  func plan(
     fromKernel planner: Planner, _ combined: CombinedSources, previous header: StateHeader?,
     lastSync: LastSync?
   ) throws(NetfilterError) -> Plan {
@@ -336,7 +337,8 @@ public struct Reconciler: Sendable {
     for _ in 0..<Self.maxGenerationRetries {
       let generation = try backend.generation()
       let state = try backend.readTable(named: ruleset.tableName, withElements: true)
-      guard try backend.generation() == generation else { continue }
+      let after = try backend.generation()
+      guard after == generation || untouchedSince(generation, through: after) else { continue }
       return planner.plan(
         desired: combined, state: state, generation: generation, previous: previousSources(header),
         lastSync: lastSync)
@@ -368,7 +370,7 @@ public struct Reconciler: Sendable {
   }
 
   /// The saved applied list; nil, with a warning, when it is damaged or missing.
-  private func savedApplied(_ header: StateHeader) -> DualStackSet? {
+  func savedApplied(_ header: StateHeader) -> DualStackSet? {
     do {
       return try store.loadApplied(header)
     } catch {
@@ -379,7 +381,7 @@ public struct Reconciler: Sendable {
 
   /// Reads the table back after the commit: the structure always, the elements while the
   /// sets are small enough to read quickly.
-  private func verify(_ plan: Plan) throws(CycleError) {
+  func verify(_ plan: Plan) throws(CycleError) {
     guard !plan.isInSync else { return }
     let rangeCount = plan.desired.v4.ranges.count + plan.desired.v6.ranges.count
     var readBack: TableState??

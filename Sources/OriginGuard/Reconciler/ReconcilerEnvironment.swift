@@ -14,6 +14,10 @@ public struct ReconcilerEnvironment: Sendable {
   public var kernelIdentity: @Sendable () -> String
   public var now: @Sendable () -> Date
   public var logger: Logger
+  /// The ruleset's change events, when followed: they tell a commit refused because a
+  /// neighbour committed (which can be re-sent as it is) from one that met a change to our
+  /// table.
+  public var rulesetWatch: RulesetWatch? = nil
 
   public init(
     backend: any NetfilterBackend, sourceContext: SourceContext,

@@ -6,6 +6,7 @@ enum StateFileNames {
   static let header = "state.json"
   static let runRecord = "last-run.json"
   static let outputLedger = "outputs.json"
+  static let watchRecord = "watch.json"
   static let confirmation = "confirm"
   /// What the sources stopped listing and is still allowed (`retain_removed`).
   static let grace = "grace.json"
@@ -44,8 +45,8 @@ enum StateFileNames {
 
   /// Files origin-guard writes directly in the state directory (`lock` included: it is kept).
   static func isTopLevelFile(_ name: String) -> Bool {
-    [header, runRecord, outputLedger, confirmation, grace, lock].contains(name)
-      || [header, runRecord, outputLedger, confirmation, grace].contains {
+    [header, runRecord, outputLedger, watchRecord, confirmation, grace, lock].contains(name)
+      || [header, runRecord, outputLedger, watchRecord, confirmation, grace].contains {
         isTemporary(name, of: $0)
       }
       || unsavedChecksum(name) != nil

@@ -6,9 +6,13 @@ import ServiceLifecycle
 struct RunCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "run",
-    abstract: "Run as a daemon: sync every interval (± jitter), back off after failures.",
+    abstract:
+      "Run as a daemon: sync every interval (± jitter), repair our table when others change it.",
     discussion: """
-      The alternative to a timer. SIGHUP reloads the configuration; SIGTERM and SIGINT stop \
+      The alternative to a timer. Between syncs it follows the ruleset's netlink events and \
+      puts our table back from the last applied list within milliseconds when another program \
+      deletes or changes it (flush ruleset, nft delete ...), pacing repairs against a program \
+      that keeps undoing it. SIGHUP reloads the configuration; SIGTERM and SIGINT stop \
       after the current cycle (a cycle still fetching is abandoned before it changes anything). \
       Under systemd (Type=notify) it reports readiness.
 

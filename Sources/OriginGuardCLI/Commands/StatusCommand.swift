@@ -42,9 +42,10 @@ struct StatusCommand: AsyncParsableCommand {
     }
     // Damaged or missing, the next sync rebuilds it; status only counts what it holds.
     let grace = (try? context.store.loadGrace()) ?? nil
+    let watch = (try? context.store.loadWatchRecord()) ?? nil
     let status = StatusReport(
       configuration: context.configuration, snapshot: snapshot, drops: drops, record: record,
-      grace: grace ?? RemovalGrace(), now: Date())
+      grace: grace ?? RemovalGrace(), watch: watch, now: Date())
     Console.print(json ? status.json : status.text)
   }
 }
@@ -57,6 +58,8 @@ struct StatusReport {
   let record: RunRecord
   /// What the sources stopped listing and the last sync kept (`retain_removed`).
   let grace: RemovalGrace
+  /// What `origin-guard run` recorded of its watch of the ruleset; nil when no daemon ran.
+  var watch: WatchRecord? = nil
   let now: Date
 
   /// How many prefixes `source` no longer lists are still allowed, and until when the first
@@ -112,6 +115,7 @@ struct StatusReport {
     if let attempted = record.attemptedAt {
       lines.append("last attempt: \(describe(attempted)): \(record.result ?? "?")" + (record.result == "success" ? "" : " — \(record.message ?? "")"))
     }
+    lines += watchLines
     lines.append("sources:")
     for source in configuration.sources {
       let saved = snapshot.header?.sources[source.name]
@@ -150,6 +154,7 @@ struct StatusReport {
     if let attempted = record.attemptedAt {
       object["last_attempt"] = ["at": iso(attempted), "result": record.result ?? "", "message": record.message ?? ""]
     }
+    object["watch"] = watchObject
     object["sources"] = configuration.sources.map { source -> [String: Any] in
       var entry: [String: Any] = ["name": source.name, "type": source.kind.rawValue]
       if let saved = snapshot.header?.sources[source.name] {
@@ -175,4 +180,53 @@ struct StatusReport {
   }
 
   func iso(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+}
+
+extension StatusReport {
+  /// Whether a daemon follows the ruleset's events, and its last repair.
+  var watchLines: [String] {
+    var lines: [String] = []
+    switch watch {
+    case let watch? where watch.isRunning && watch.subscribed:
+      lines.append(
+        "daemon: watching the ruleset since \(describe(watch.since)) (pid \(watch.pid)): changes to our table are repaired within milliseconds"
+      )
+    case let watch? where watch.isRunning:
+      lines.append(
+        "daemon: running since \(describe(watch.since)) (pid \(watch.pid)) but NOT receiving ruleset events: changes to our table wait for its next cycle"
+      )
+    case let watch?:
+      lines.append(
+        "daemon: not running (the last one \(watch.stoppedAt.map { "stopped \(describe($0))" } ?? "ended without stopping")): changes to our table wait for the next sync"
+      )
+    case nil:
+      lines.append("daemon: not running: changes to our table wait for the next sync")
+    }
+    if let repair = watch?.lastRepair {
+      lines.append(
+        "last repair: \(describe(repair.at)), by \(repair.trigger == .event ? "an event" : "a cycle"): \(repair.what)"
+          + (repair.exposureSeconds.map { "; exposed for \(DurationText.describe(.seconds($0)))" } ?? ""))
+    }
+    return lines
+  }
+
+  var watchObject: [String: Any] {
+    var object: [String: Any] = [
+      "watching": watch.map { $0.isRunning && $0.subscribed } ?? false,
+      "running": watch?.isRunning ?? false,
+    ]
+    guard let watch else { return object }
+    object["pid"] = Int(watch.pid)
+    object["since"] = iso(watch.since)
+    if let stopped = watch.stoppedAt { object["stopped_at"] = iso(stopped) }
+    object["event_repairs_total"] = watch.eventRepairsTotal
+    if let repair = watch.lastRepair {
+      var last: [String: Any] = [
+        "at": iso(repair.at), "trigger": repair.trigger.rawValue, "what": repair.what,
+      ]
+      if let exposure = repair.exposureSeconds { last["exposure_seconds"] = exposure }
+      object["last_repair"] = last
+    }
+    return object
+  }
 }

@@ -31,7 +31,7 @@ struct SyncCommand: AsyncParsableCommand {
   var verbose = false
 
   func run() async throws {
-    let context = try await CommandContext.make(global)
+    let context = try await CommandContext.make(global).followingRuleset()
     let report = try await context.runCycle(
       Reconciler.Options(apply: true, force: force, fromCache: fromCache, traceRemovals: verbose),
       wait: wait)

@@ -61,6 +61,26 @@ struct CommandContext {
       environment: environment)
   }
 
+  /// The same, with the ruleset watch the reconciler consults when a commit is refused
+  /// because the generation moved (see `RulesetWatch`).
+  func with(rulesetWatch watch: RulesetWatch?) -> CommandContext {
+    var environment = self.environment
+    environment.rulesetWatch = watch
+    return CommandContext(
+      configuration: configuration, logger: logger, console: console, backend: backend,
+      environment: environment)
+  }
+
+  /// Subscribes to the ruleset's events for one sync, so that a neighbour committing to its
+  /// own tables meanwhile costs a re-send of the batch instead of a re-read and re-plan.
+  /// Without events (the subscription failed) the sync works as before.
+  func followingRuleset() -> CommandContext {
+    guard let source = backend as? any RulesetEventSource,
+      let watch = try? RulesetWatch(source: source, table: configuration.ruleset.tableName)
+    else { return self }
+    return with(rulesetWatch: watch)
+  }
+
   /// Loads the configuration; a failure is reported in the format `--log-format` asks for
   /// (the file's `log_format` is not known when the file cannot be read).
   static func loadConfiguration(_ options: GlobalOptions) throws -> Configuration {
