@@ -221,27 +221,33 @@ struct SyncDaemon: Service {
     let started = Date()
     let clock = ContinuousClock()
     let start = clock.now
-    let task = Task { () async -> Result<CycleReport, CycleError> in
+    let task = Task { () async -> Result<CycleReport, CycleError>? in
+      var lock: RunLock?
+      let outcome: Result<CycleReport, CycleError>
       do throws(CycleError) {
-        let lock = try context.reconciler.lock(wait: true)
-        defer { withExtendedLifetime(lock) {} }
+        lock = try context.reconciler.lock(wait: true)
         try await context.settleBootstrap(refuseWhileWaiting: true)
         let options = Reconciler.Options(apply: true, traceRemovals: false)
-        return .success(try await context.reconciler.cycle(options))
+        outcome = .success(try await context.reconciler.cycle(options))
       } catch {
-        return .failure(error)
+        outcome = .failure(error)
       }
+      if case .failure(.cancelled) = outcome { return nil }
+      // Held while recording too: the outputs of an older cycle must not land after those of a
+      // newer one (a `sync` run by hand while the daemon waited for the lock).
+      context.recorder.record(outcome, at: started, duration: clock.now - start)
+      withExtendedLifetime(lock) {}
+      return outcome
     }
     let outcome = await withGracefulShutdownHandler {
       await task.value
     } onGracefulShutdown: {
       task.cancel()
     }
-    if case .failure(.cancelled) = outcome {
+    guard let outcome else {
       context.logger.notice("\(CycleError.cancelled)")
       return nil
     }
-    context.recorder.record(outcome, at: started, duration: clock.now - start)
     return outcome
   }
 
