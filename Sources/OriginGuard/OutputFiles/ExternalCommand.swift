@@ -151,9 +151,9 @@ public struct ExternalCommand: Sendable, Hashable, CustomStringConvertible {
     return .signalled(signal)
   }
 
-  /// Descriptors above stderr an exec would keep open (no close-on-exec): the command must
-  /// not hold, say, a pipe our own caller reads to EOF.
-  static func inheritedDescriptors() -> [Int32] {
+  /// Descriptors above stderr an exec would keep open (no close-on-exec): a command (or the
+  /// bootstrap watchdog) must not hold, say, a pipe our own caller reads to EOF.
+  public static func inheritedDescriptors() -> [Int32] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
     return names.compactMap(Int32.init).filter { fd in
       guard fd > 2 else { return false }

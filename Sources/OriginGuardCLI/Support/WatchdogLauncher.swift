@@ -1,4 +1,5 @@
 import Foundation
+import OriginGuard
 
 #if canImport(Glibc)
   import Glibc
@@ -20,7 +21,9 @@ enum WatchdogLauncher {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    for fd in inheritedDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
+    for fd in ExternalCommand.inheritedDescriptors() {
+      posix_spawn_file_actions_addclose(&actions, fd)
+    }
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -47,17 +50,6 @@ enum WatchdogLauncher {
 
   /// `POSIX_SPAWN_SETSID` (glibc 2.26): Swift does not see the `__USE_GNU` part of spawn.h.
   static let setSessionFlag: Int32 = 0x80
-
-  /// Descriptors above stderr that an exec would keep open (no close-on-exec), e.g. ones the
-  /// caller of `bootstrap` left open: the watchdog must not hold a pipe someone reads to EOF.
-  private static func inheritedDescriptors() -> [Int32] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    return names.compactMap(Int32.init).filter { fd in
-      guard fd > 2 else { return false }
-      let flags = fcntl(fd, F_GETFD)
-      return flags >= 0 && flags & FD_CLOEXEC == 0
-    }.sorted()
-  }
 }
 
 struct WatchdogError: Error, CustomStringConvertible {

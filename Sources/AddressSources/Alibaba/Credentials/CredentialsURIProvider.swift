@@ -38,31 +38,19 @@ struct CredentialsURIProvider: CredentialProvider {
       throw .credentialsURI(
         url: shown, problem: "answered HTTP \(response.status)", retryable: response.status >= 500)
     }
-    guard let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any]
-    else {
-      throw .credentialsURI(
-        url: shown, problem: "the answer is not a JSON object", retryable: false)
+    do throws(TemporaryCredentialsDocument.Problem) {
+      return .found(
+        try TemporaryCredentialsDocument(response.body).credentials(origin: "\(name) \(shown)"))
+    } catch {
+      let problem =
+        switch error {
+        case .notJSON: "the answer is not a JSON object"
+        case .code(let code): "Code \(code)"
+        case .incomplete:
+          "the answer lacks AccessKeyId, AccessKeySecret, SecurityToken or a valid Expiration"
+        }
+      throw .credentialsURI(url: shown, problem: problem, retryable: error.retryable)
     }
-    if let code = object["Code"] as? String, code != "Success" {
-      throw .credentialsURI(
-        url: shown, problem: "Code \(MessageText.clip(code, limit: 80))", retryable: true)
-    }
-    guard let id = object["AccessKeyId"] as? String, !id.isEmpty,
-      let secret = object["AccessKeySecret"] as? String, !secret.isEmpty,
-      let token = object["SecurityToken"] as? String, !token.isEmpty,
-      let expirationText = object["Expiration"] as? String,
-      let expiration = try? Date(expirationText, strategy: .iso8601)
-    else {
-      throw .credentialsURI(
-        url: shown,
-        problem:
-          "the answer lacks AccessKeyId, AccessKeySecret, SecurityToken or a valid Expiration",
-        retryable: false)
-    }
-    return .found(
-      AlibabaCredentials(
-        accessKeyID: id, accessKeySecret: secret, securityToken: token, expiration: expiration,
-        origin: "\(name) \(shown)"))
   }
 
   /// A URI may carry a token in its query; messages show the rest.

@@ -150,31 +150,21 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
         problem: "credentials of role \(role) answered HTTP \(response.status)\(hint)",
         retryable: response.status >= 500)
     }
-    guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any]
-    else {
+    do throws(TemporaryCredentialsDocument.Problem) {
+      return try TemporaryCredentialsDocument(response.body).credentials(
+        origin: requestedBy == name ? "\(name) \(role)" : "\(requestedBy) (ECS RAM role \(role))")
+    } catch {
+      let problem =
+        switch error {
+        case .notJSON: " are not a JSON object"
+        case .code(let code): ": Code \(code)"
+        case .incomplete:
+          " lack AccessKeyId, AccessKeySecret, SecurityToken or a valid Expiration"
+        }
       throw .metadataService(
-        url: endpoint, problem: "credentials of role \(role) are not a JSON object",
-        retryable: false)
+        url: endpoint, problem: "credentials of role \(role)\(problem)",
+        retryable: error.retryable)
     }
-    if let code = object["Code"] as? String, code != "Success" {
-      throw .metadataService(
-        url: endpoint, problem: "credentials of role \(role): Code \(code)", retryable: true)
-    }
-    guard let id = object["AccessKeyId"] as? String, !id.isEmpty,
-      let secret = object["AccessKeySecret"] as? String, !secret.isEmpty,
-      let token = object["SecurityToken"] as? String, !token.isEmpty,
-      let expirationText = object["Expiration"] as? String,
-      let expiration = try? Date(expirationText, strategy: .iso8601)
-    else {
-      throw .metadataService(
-        url: endpoint,
-        problem:
-          "credentials of role \(role) lack AccessKeyId, AccessKeySecret, SecurityToken or a valid Expiration",
-        retryable: false)
-    }
-    return AlibabaCredentials(
-      accessKeyID: id, accessKeySecret: secret, securityToken: token, expiration: expiration,
-      origin: requestedBy == name ? "\(name) \(role)" : "\(requestedBy) (ECS RAM role \(role))")
   }
 
   private func get(_ transport: HTTPTransport, _ path: String, token: String?)
