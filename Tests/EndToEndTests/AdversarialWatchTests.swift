@@ -28,7 +28,10 @@ struct AdversarialWatchTests {
       let daemon = try sandbox.startOriginGuard(
         ["run", "--log-level", "debug"], output: sandbox.directory + "/daemon.log")
       defer { daemon.stop(signal: SIGKILL) }
-      try await waitUntil("the daemon watches after its first sync", sandbox: sandbox) {
+      // Generous: with the whole suite running, each `status` is a slow start of the debug build.
+      try await waitUntil(
+        "the daemon watches after its first sync", sandbox: sandbox, timeout: .seconds(90)
+      ) {
         (try sandbox.watch()["watching"] as? Bool) == true
           && (try? sandbox.namespace.nft("list", "table", "inet", "origin_guard")) != nil
       }
@@ -180,14 +183,24 @@ struct AdversarialWatchTests {
     _ condition: () throws -> Bool
   ) async throws {
     let deadline = ContinuousClock.now + timeout
+    var lastError: (any Error)?
     while ContinuousClock.now < deadline {
-      if (try? condition()) == true { return }
+      do {
+        if try condition() { return }
+        lastError = nil
+      } catch {
+        lastError = error
+      }
       try await Task.sleep(for: .milliseconds(10))
     }
     let log =
       (try? String(contentsOfFile: sandbox.directory + "/daemon.log", encoding: .utf8)) ?? ""
+    let status =
+      (try? sandbox.originGuard(["status", "--json"]))
+      .map { "status \($0.status): \($0.output.suffix(1500))\($0.errorOutput.suffix(500))" } ?? ""
     throw ServerError(
-      "timed out after \(timeout) waiting for \(what); daemon log:\n\(log.suffix(3000))")
+      "timed out after \(timeout) waiting for \(what)\(lastError.map { " (last check: \($0))" } ?? ""); \(status)\ndaemon log:\n\(log.suffix(3000))"
+    )
   }
 }
 
