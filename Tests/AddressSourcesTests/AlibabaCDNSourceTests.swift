@@ -346,9 +346,9 @@ extension RetryPolicy {
       Issue.record("unexpected \(result)")
       return
     }
-    // Stopped at the limit, not after all 50 MB: 8 MB took 12.5 s on a loaded CI machine,
-    // where streaming the whole body would take over a minute.
-    #expect(ContinuousClock.now - started < .seconds(30))
+    // Stopped at the limit, not after all 50 MB: 8 MB took 12.5 s and once 39 s on a loaded
+    // CI machine, where streaming the whole body would take minutes.
+    #expect(ContinuousClock.now - started < .seconds(60))
   }
 
   @Test func slowAnswerTimesOut() async throws {

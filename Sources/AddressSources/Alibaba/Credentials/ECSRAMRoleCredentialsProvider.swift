@@ -16,9 +16,10 @@ struct ECSRAMRoleCredentialsProvider: CredentialProvider {
   let logger: Logger
   var name: String { "ECS RAM role" }
 
-  /// The metadata service is link-local and answers at once, or not at all: short limits.
+  /// The metadata service is link-local and answers at once, or not at all: short limits, yet
+  /// enough for a host busy at boot (a loaded 2-core test machine once took more than 3 s).
   static let http = HTTPOptions(
-    connectTimeout: .seconds(1), timeout: .seconds(3), maxBodyBytes: 64 << 10)
+    connectTimeout: .seconds(2), timeout: .seconds(6), maxBodyBytes: 64 << 10)
   static let tokenTTLSeconds = "21600"
 
   func resolve() async throws(CredentialError) -> CredentialLookup {
