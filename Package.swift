@@ -118,7 +118,8 @@ let package = Package(
       name: "FuzzNetlinkDump",
       dependencies: ["FuzzSupport", "Netfilter", "CNetfilter", "AddressSet"],
       path: "Fuzz/NetlinkDump", exclude: ["capture-seeds"]),
-    .target(name: "TestSupport", dependencies: ["Netfilter"], path: "Tests/TestSupport"),
+    .target(
+      name: "TestSupport", dependencies: ["Netfilter", "OriginGuard"], path: "Tests/TestSupport"),
     .testTarget(
       name: "AddressSetTests",
       dependencies: [

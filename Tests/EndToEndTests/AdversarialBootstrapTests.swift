@@ -243,29 +243,31 @@ extension CommandSetup {
 
 /// `origin-guard bootstrap` in the background with stdin on a pipe the test types into, and
 /// stdout and stderr in files.
-final class BootstrapProcess: @unchecked Sendable {
-  private let process = Process()
-  private let input = Pipe()
+final class BootstrapProcess: Sendable {
+  private let process: ChildProcess
+  private let input: FileHandle
   let errorPath: String
 
   init(_ setup: CommandSetup, timeout: Int) throws {
     errorPath = setup.directory + "/bootstrap.err"
     let outputPath = setup.directory + "/bootstrap.out"
+    var files: [Int32] = []
+    defer { for fd in files { close(fd) } }
     for path in [outputPath, errorPath] {
       let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
       guard fd >= 0 else { throw SetupError("cannot create \(path)") }
-      close(fd)
+      files.append(fd)
     }
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = setup.commandLine(["bootstrap", "--confirm-timeout", String(timeout)])
-    process.standardInput = input
-    process.standardOutput = FileHandle(forWritingAtPath: outputPath)
-    process.standardError = FileHandle(forWritingAtPath: errorPath)
-    try process.run()
+    let pipe = try ClosingPipe()
+    defer { close(pipe.read) }
+    input = FileHandle(fileDescriptor: pipe.write, closeOnDealloc: true)
+    process = try ChildProcess(
+      setup.commandLine(["bootstrap", "--confirm-timeout", String(timeout)]),
+      standardInput: pipe.read, standardOutput: files[0], standardError: files[1])
   }
 
   /// `ip netns exec` and `env` exec in place: this is origin-guard's pid.
-  var pid: pid_t { process.processIdentifier }
+  var pid: pid_t { process.pid }
   var errorOutput: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
   func waitUntilApplied() throws {
@@ -297,15 +299,12 @@ final class BootstrapProcess: @unchecked Sendable {
   }
 
   func type(_ text: String) {
-    input.fileHandleForWriting.write(Data(text.utf8))
+    try? input.write(contentsOf: Data(text.utf8))
   }
 
   func waitForExit(timeout: Duration) -> Int32? {
-    process.waitForExit(timeout: timeout)
+    process.wait(timeout: timeout)
   }
 
-  func stop() {
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-  }
+  func stop() { process.stop() }
 }

@@ -32,8 +32,8 @@ struct AdversarialWatchTests {
       try await waitUntil(
         "the daemon watches after its first sync", sandbox: sandbox, timeout: .seconds(90)
       ) {
-        (try sandbox.watch()["watching"] as? Bool) == true
-          && (try? sandbox.namespace.nft("list", "table", "inet", "origin_guard")) != nil
+        try sandbox.namespace.nft("list", "table", "inet", "origin_guard")
+        return (try sandbox.watch()["watching"] as? Bool) == true
       }
       try await body(sandbox, daemon)
     }
@@ -184,7 +184,14 @@ struct AdversarialWatchTests {
   ) async throws {
     let deadline = ContinuousClock.now + timeout
     var lastError: (any Error)?
+    var slowest = Duration.zero
+    var checks = 0
     while ContinuousClock.now < deadline {
+      let started = ContinuousClock.now
+      defer {
+        slowest = max(slowest, ContinuousClock.now - started)
+        checks += 1
+      }
       do {
         if try condition() { return }
         lastError = nil
@@ -199,7 +206,7 @@ struct AdversarialWatchTests {
       (try? sandbox.originGuard(["status", "--json"]))
       .map { "status \($0.status): \($0.output.suffix(1500))\($0.errorOutput.suffix(500))" } ?? ""
     throw ServerError(
-      "timed out after \(timeout) waiting for \(what)\(lastError.map { " (last check: \($0))" } ?? ""); \(status)\ndaemon log:\n\(log.suffix(3000))"
+      "timed out after \(timeout) waiting for \(what) (\(checks) checks, the slowest took \(slowest))\(lastError.map { " (last check: \($0))" } ?? ""); \(status)\ndaemon log:\n\(log.suffix(3000))"
     )
   }
 }

@@ -201,8 +201,8 @@ struct UnexpectedExit: Error, CustomStringConvertible {
 
 /// A process started in the background whose output goes to files. `stop()` kills it and
 /// waits; call it in a `defer` so it dies in every path.
-final class CommandProcess: @unchecked Sendable {
-  private let process = Process()
+final class CommandProcess: Sendable {
+  private let process: ChildProcess
   let outputPath: String
   let errorPath: String
 
@@ -210,12 +210,14 @@ final class CommandProcess: @unchecked Sendable {
   init(_ arguments: [String], logPrefix: String) throws {
     outputPath = logPrefix + ".out"
     errorPath = logPrefix + ".err"
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = try LogFile.handle(writingTo: outputPath)
-    process.standardError = try LogFile.handle(writingTo: errorPath)
-    try process.run()
+    let output = try LogFile.handle(writingTo: outputPath)
+    let errors = try LogFile.handle(writingTo: errorPath)
+    defer {
+      try? output.close()
+      try? errors.close()
+    }
+    process = try ChildProcess(
+      arguments, standardOutput: output.fileDescriptor, standardError: errors.fileDescriptor)
   }
 
   var isRunning: Bool { process.isRunning }
@@ -226,19 +228,14 @@ final class CommandProcess: @unchecked Sendable {
   /// `timeout`. Blocks rather than awaits: a suspended test may not get a thread back for
   /// seconds while other tests hold the cooperative pool, and these waits race a timer.
   func waitForExit(timeout: Duration) -> Int32? {
-    process.waitForExit(timeout: timeout)
+    process.wait(timeout: timeout)
   }
 
   /// Sends `signal` (SIGTERM, say) unless it has exited.
-  func signal(_ signal: Int32) {
-    if process.isRunning { kill(process.processIdentifier, signal) }
-  }
+  func signal(_ signal: Int32) { process.signal(signal) }
 
   /// SIGKILL unless it has exited, then reaps it.
-  func stop() {
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-  }
+  func stop() { process.stop() }
 }
 
 /// Polls `condition` until it holds, or throws after `timeout`. Blocks, like
@@ -250,19 +247,5 @@ func waitUntil(
   while try !condition() {
     guard ContinuousClock.now < deadline else { throw SetupError("timed out waiting: \(what)") }
     Thread.sleep(forTimeInterval: 0.05)
-  }
-}
-
-extension Process {
-  /// The exit status, or nil when it still runs after `timeout`. Blocks rather than awaits: a
-  /// suspended test may not get a thread back for seconds while other tests hold the
-  /// cooperative pool, and these waits race a timer.
-  func waitForExit(timeout: Duration) -> Int32? {
-    let deadline = ContinuousClock.now + timeout
-    while isRunning {
-      guard ContinuousClock.now < deadline else { return nil }
-      Thread.sleep(forTimeInterval: 0.05)
-    }
-    return terminationStatus
   }
 }

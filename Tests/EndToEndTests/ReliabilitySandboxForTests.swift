@@ -166,45 +166,25 @@ struct PrometheusText: Sendable {
 
 /// A program started in the background; stopped (SIGKILL) by `stop()` or when released, so a
 /// failing test never leaves it running.
-final class ReliabilityProcess: @unchecked Sendable {
-  private let process = Process()
+final class ReliabilityProcess: Sendable {
+  private let child: ChildProcess
 
   /// - Parameter output: a log file for stdout and stderr; nil discards them.
   init(_ arguments: [String], output: String? = nil) throws {
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let handle = try output.map { try LogFile.handle(writingTo: $0) } ?? FileHandle.nullDevice
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    let handle = try output.map { try LogFile.handle(writingTo: $0) }
+    child = try ChildProcess(
+      arguments, standardOutput: handle?.fileDescriptor, standardError: handle?.fileDescriptor)
+    try handle?.close()
   }
 
-  var pid: Int32 { process.processIdentifier }
-
-  /// From /proc rather than `Process.isRunning`, which was seen false for a process still
-  /// running while many tests started processes at once.
-  var isRunning: Bool {
-    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else {
-      return false
-    }
-    return !status.contains("State:\tZ") && !status.contains("State:\tX")
-  }
+  var pid: Int32 { child.pid }
+  var isRunning: Bool { child.isRunning }
 
   /// Sends `signal` and waits for the process to end; returns its termination status.
   @discardableResult
-  func stop(signal: Int32 = SIGKILL) -> Int32 {
-    if process.isRunning { kill(process.processIdentifier, signal) }
-    process.waitUntilExit()
-    return process.terminationStatus
-  }
+  func stop(signal: Int32 = SIGKILL) -> Int32 { child.stop(signal: signal) }
 
-  func wait() -> Int32 {
-    process.waitUntilExit()
-    return process.terminationStatus
-  }
-
-  deinit { stop() }
+  func wait() -> Int32 { child.wait() }
 }
 
 /// Distinct, non-adjacent IPv4 /24 prefixes (`10.a.b.0/24`, `b` even), so that merging never

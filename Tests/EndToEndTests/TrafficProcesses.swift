@@ -19,21 +19,16 @@ func runDetached(_ arguments: [String], check: Bool = true) async throws -> Comm
 
 /// A program running while the test goes on (a server, a client holding a connection). Its
 /// stdout and stderr go to a log file that the test reads.
-final class BackgroundProcess: @unchecked Sendable {
-  // Process is thread-safe for what is used here: isRunning, the pid, waitUntilExit.
-  private let process = Process()
+final class BackgroundProcess: Sendable {
+  private let process: ChildProcess
   let logPath: String
 
   init(_ arguments: [String], log: String) throws {
     logPath = log
     let handle = try LogFile.handle(writingTo: log)
     defer { try? handle.close() }
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    process.standardOutput = handle
-    process.standardError = handle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
+    process = try ChildProcess(
+      arguments, standardOutput: handle.fileDescriptor, standardError: handle.fileDescriptor)
   }
 
   var output: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
@@ -79,8 +74,5 @@ final class BackgroundProcess: @unchecked Sendable {
   }
 
   /// Kills the program (it holds no state worth a graceful stop) and reaps it.
-  func stop() {
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-  }
+  func stop() { process.stop() }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import OriginGuard
@@ -69,5 +70,26 @@ struct ExternalCommandTests {
     let result = ExternalCommand(["sh", "-c", "sleep 5 & echo done"], timeout: .seconds(20)).run()
     #expect(result.succeeded)
     #expect(clock.now - start < .seconds(4))
+  }
+
+  /// A command (`nginx -s reload` may leave a master behind) holds none of our descriptors:
+  /// not one left without close-on-exec, nor one another thread opens while it starts.
+  @Test func aCommandInheritsOnlyItsOutput() throws {
+    let stop = Atomic<Bool>(false)
+    let opener = Thread {
+      while !stop.load(ordering: .relaxed) {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { continue }
+        close(ends[0])
+        close(ends[1])
+      }
+    }
+    opener.start()
+    defer { stop.store(true, ordering: .relaxed) }
+    for _ in 0..<50 {
+      let result = ExternalCommand(["sh", "-c", "ls /proc/$$/fd"], timeout: .seconds(20)).run()
+      #expect(result.succeeded)
+      #expect(result.output.split(separator: "\n").sorted() == ["0", "1", "2"], "\(result.output)")
+    }
   }
 }

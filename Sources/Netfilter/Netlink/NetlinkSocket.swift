@@ -12,9 +12,10 @@ final class NetlinkSocket {
   /// The sequence number of the next message; replies carry it back.
   private(set) var nextSequence: UInt32
 
-  /// Opens and binds a socket in the calling thread's network namespace.
+  /// Opens and binds a socket in the calling thread's network namespace. Close-on-exec like
+  /// every descriptor of ours: a program an output's `on_change` starts must not hold it.
   init() throws(NetfilterError) {
-    guard let socket = mnl_socket_open(NETLINK_NETFILTER) else {
+    guard let socket = mnl_socket_open2(NETLINK_NETFILTER, Int32(SOCK_CLOEXEC.rawValue)) else {
       throw Self.openError(errno)
     }
     guard mnl_socket_bind(socket, 0, pid_t(MNL_SOCKET_AUTOPID)) == 0 else {

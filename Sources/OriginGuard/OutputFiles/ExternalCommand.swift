@@ -70,22 +70,15 @@ public struct ExternalCommand: Sendable, Hashable, CustomStringConvertible {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
     posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-    for fd in Self.inheritedDescriptors() { posix_spawn_file_actions_addclose(&actions, fd) }
+    Self.closeInheritedDescriptors(in: &actions)
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for number in [SIGINT, SIGHUP, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaults, number) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
+    let signalFlags = Self.resetSignals(in: &attributes)
     // Group 0: a new group led by the child, so the timeout can end everything it started.
     posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(
-      &attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | signalFlags))
 
     var pid: pid_t = 0
     let argv = arguments.map { strdup($0) } + [nil]
@@ -151,16 +144,47 @@ public struct ExternalCommand: Sendable, Hashable, CustomStringConvertible {
     return .signalled(signal)
   }
 
-  /// Descriptors above stderr an exec would keep open (no close-on-exec): a command (or the
-  /// bootstrap watchdog) must not hold, say, a pipe our own caller reads to EOF.
-  public static func inheritedDescriptors() -> [Int32] {
+  /// Makes `actions` close every descriptor above stderr in the child: a command (or the
+  /// bootstrap watchdog) must not hold, say, a pipe our own caller reads to EOF. With glibc
+  /// 2.34 or later the child closes them itself (`posix_spawn_file_actions_addclosefrom_np`),
+  /// which also covers a descriptor another thread opens while we spawn; an older C library
+  /// gets the ones open now that an exec would keep, which leaves that race (with 50 commands
+  /// against a thread opening pipes, most commands got one): every descriptor of ours is
+  /// close-on-exec for that reason.
+  public static func closeInheritedDescriptors(in actions: inout posix_spawn_file_actions_t) {
+    if let closeFrom = addCloseFrom, closeFrom(&actions, 3) == 0 { return }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    return names.compactMap(Int32.init).filter { fd in
+    let open = names.compactMap(Int32.init).filter { fd in
       guard fd > 2 else { return false }
       let flags = fcntl(fd, F_GETFD)
       return flags >= 0 && flags & FD_CLOEXEC == 0
-    }.sorted()
+    }
+    for fd in open.sorted() { posix_spawn_file_actions_addclose(&actions, fd) }
   }
+
+  /// Makes `attributes` start the child with no signal blocked or ignored, as a shell would
+  /// (ours may be blocked for a signal stream, and SIGPIPE ignored); returns the flags to set.
+  public static func resetSignals(in attributes: inout posix_spawnattr_t) -> Int32 {
+    var defaults = sigset_t()
+    sigemptyset(&defaults)
+    for number: Int32 in 1...31 where number != SIGKILL && number != SIGSTOP {
+      sigaddset(&defaults, number)
+    }
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    return POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+  }
+
+  private typealias AddCloseFrom =
+    @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+  /// Looked up at run time: the release binary is linked against glibc 2.31, where it is
+  /// missing, and the Glibc module does not import this GNU extension anyway.
+  private static let addCloseFrom: AddCloseFrom? = dlsym(
+    nil, "posix_spawn_file_actions_addclosefrom_np"
+  ).map { unsafeBitCast($0, to: AddCloseFrom.self) }
 }
 
 /// The last bytes a command printed.

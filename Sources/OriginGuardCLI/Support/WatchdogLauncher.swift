@@ -21,22 +21,13 @@ enum WatchdogLauncher {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    for fd in ExternalCommand.inheritedDescriptors() {
-      posix_spawn_file_actions_addclose(&actions, fd)
-    }
+    ExternalCommand.closeInheritedDescriptors(in: &actions)
 
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for number in [SIGINT, SIGHUP, SIGTERM, SIGTSTP, SIGPIPE] { sigaddset(&defaults, number) }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    posix_spawnattr_setflags(
-      &attributes, Int16(Self.setSessionFlag | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+    let signalFlags = ExternalCommand.resetSignals(in: &attributes)
+    posix_spawnattr_setflags(&attributes, Int16(Self.setSessionFlag | signalFlags))
 
     var pid: pid_t = 0
     let argv = arguments.map { strdup($0) } + [nil]
