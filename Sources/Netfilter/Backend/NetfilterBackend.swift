@@ -9,7 +9,8 @@ public protocol NetfilterBackend: Sendable {
 
   /// The table with its sets, chains and rules, or nil when there is no such table.
   /// Reading elements costs time that grows faster than the set: skip them (`withElements:
-  /// false`) while the generation shows nothing changed since the last known state.
+  /// false`) while the generation shows nothing changed since the last known state. Throws
+  /// `generationChanged` when someone committed during the read: no retry here.
   func readTable(named name: String, withElements: Bool) throws(NetfilterError) -> TableState?
 
   /// The ranges of one address set, rebuilt from its interval elements.

@@ -40,24 +40,20 @@ public final class NetlinkBackend: NetfilterBackend {
     try connection.withLock { connection throws(NetfilterError) in try Self.generation(connection) }
   }
 
-  /// Reads between two generation checks and retries (three times) if anything was committed
-  /// meanwhile, so the state is one the kernel really had.
+  /// Reads between two generation checks, so the state is one the kernel really had; throws
+  /// `generationChanged` when anything was committed meanwhile. Reading again is the caller's
+  /// choice (`readTableRetrying` in OriginGuard).
   public func readTable(named name: String, withElements: Bool) throws(NetfilterError)
     -> TableState?
   {
     try connection.withLock { connection throws(NetfilterError) in
-      for _ in 0..<3 {
-        let before = try Self.generation(connection)
-        let state: TableState?
-        do throws(NetfilterError) {
-          state = try Self.readTable(
-            name, withElements: withElements, generation: before, connection)
-        } catch .generationChanged {
-          continue
-        }
-        if try Self.generation(connection) == before { return state }
+      let before = try Self.generation(connection)
+      let state = try Self.readTable(
+        name, withElements: withElements, generation: before, connection)
+      guard try Self.generation(connection) == before else {
+        throw .generationChanged(expected: nil)
       }
-      throw .generationChanged(expected: nil)
+      return state
     }
   }
 

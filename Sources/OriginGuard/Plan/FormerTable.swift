@@ -11,7 +11,7 @@ public enum FormerTable {
     guard let header else { return [] }
     let names = Set((header.formerTables ?? []) + [header.table]).subtracting([current])
     return names.sorted().filter {
-      ((try? backend.readTable(named: $0, withElements: false)) ?? nil) != nil
+      ((try? backend.readTableRetrying(named: $0, withElements: false)) ?? nil) != nil
     }
   }
 

@@ -113,7 +113,7 @@ public struct Bootstrap: Sendable {
     let store = reconciler.store
     let previous: TableState?
     do {
-      previous = try reconciler.environment.backend.readTable(
+      previous = try reconciler.environment.backend.readTableRetrying(
         named: ruleset.tableName, withElements: true)
     } catch {
       throw .kernel(error)

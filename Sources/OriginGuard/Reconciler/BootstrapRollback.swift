@@ -105,7 +105,7 @@ public struct BootstrapRollback: Sendable {
       let generation: UInt32
       do throws(NetfilterError) {
         let before = try backend.generation()
-        let current = try backend.readTable(named: record.tableName, withElements: true)
+        let current = try backend.readTableRetrying(named: record.tableName, withElements: true)
         generation = current?.generation ?? before
         transaction = Transaction.restoring(previous, over: current, table: record.tableName)
         try backend.apply(transaction, expectedGeneration: generation)

@@ -65,7 +65,7 @@ public struct KernelSnapshot: Sendable {
     let formerTables = FormerTable.stillInstalled(
       header: header, current: ruleset.tableName, backend: backend)
     let generation = try backend.generation()
-    let structure = try backend.readTable(named: ruleset.tableName, withElements: false)
+    let structure = try backend.readTableRetrying(named: ruleset.tableName, withElements: false)
     let drifts = ruleset.table.drifts(from: structure?.table)
     if let header, let structure, drifts.isEmpty, belongs, header.generation == generation,
       let applied = try? store.loadApplied(header)
@@ -75,7 +75,7 @@ public struct KernelSnapshot: Sendable {
         matchesSavedState: true, fromSavedState: true, header: header, lastApplied: applied,
         formerTables: formerTables)
     }
-    let full = try backend.readTable(named: ruleset.tableName, withElements: true)
+    let full = try backend.readTableRetrying(named: ruleset.tableName, withElements: true)
     let set = Planner.currentSet(full, ruleset: ruleset)
     let saved = header.flatMap { try? store.loadApplied($0) }
     var snapshot = KernelSnapshot(

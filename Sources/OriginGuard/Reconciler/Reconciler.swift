@@ -300,7 +300,8 @@ public struct Reconciler: Sendable {
       let belongs = header?.belongs(toTable: ruleset.tableName, identity: identity) ?? false
       if trustSavedState, let header, belongs,
         header.generation == generation || untouchedSince(header.generation, through: generation),
-        let structure = try backend.readTable(named: ruleset.tableName, withElements: false),
+        let structure = try backend.readTableRetrying(
+          named: ruleset.tableName, withElements: false),
         structure.generation == generation,
         ruleset.table.drifts(from: structure.table).isEmpty
       {
@@ -336,7 +337,7 @@ public struct Reconciler: Sendable {
     // Read the generation before and after: a table read while someone commits may mix states.
     for _ in 0..<Self.maxGenerationRetries {
       let generation = try backend.generation()
-      let state = try backend.readTable(named: ruleset.tableName, withElements: true)
+      let state = try backend.readTableRetrying(named: ruleset.tableName, withElements: true)
       let after = try backend.generation()
       guard after == generation || untouchedSince(generation, through: after) else { continue }
       return planner.plan(
@@ -384,23 +385,17 @@ public struct Reconciler: Sendable {
   func verify(_ plan: Plan) throws(CycleError) {
     guard !plan.isInSync else { return }
     let rangeCount = plan.desired.v4.ranges.count + plan.desired.v6.ranges.count
-    var readBack: TableState??
-    for _ in 0..<Self.maxGenerationRetries where readBack == nil {
-      do throws(NetfilterError) {
-        readBack = .some(
-          try backend.readTable(
-            named: ruleset.tableName, withElements: rangeCount <= Self.verifyElementsLimit))
-      } catch .generationChanged {
-        continue
-      } catch {
-        throw .kernel(error)
-      }
-    }
-    guard let state = readBack else {
+    let state: TableState?
+    do throws(NetfilterError) {
+      state = try backend.readTableRetrying(
+        named: ruleset.tableName, withElements: rangeCount <= Self.verifyElementsLimit)
+    } catch .generationChanged {
       // The kernel acknowledged the batch; others keep committing, so no consistent read-back
       // is possible now. Failing here would leave the applied list unrecorded.
       logger.warning("applied, but the ruleset kept changing while reading it back to verify")
       return
+    } catch {
+      throw .kernel(error)
     }
     switch ruleset.compare(state, desired: plan.desired) {
     case .inSync: return
