@@ -6,10 +6,7 @@ extension FakeNetfilter {
   /// Another process committed something elsewhere in the ruleset.
   public func simulateForeignCommit(table: String = "neighbour") {
     state.withLock { state in
-      state.bumpGeneration()
-      state.announce(
-        [RulesetChange(.element, .added, family: RulesetChange.inetFamily, table: table)],
-        isOwn: false)
+      state.commitForeign(.element, .added, table: table)
     }
   }
 
@@ -20,10 +17,7 @@ extension FakeNetfilter {
       guard var stored = state.tables[table] else { return }
       edit(&stored.table)
       state.tables[table] = stored
-      state.bumpGeneration()
-      state.announce(
-        [RulesetChange(.rule, .added, family: RulesetChange.inetFamily, table: table)],
-        isOwn: false)
+      state.commitForeign(.rule, .added, table: table)
     }
   }
 
@@ -31,10 +25,7 @@ extension FakeNetfilter {
   public func simulateTableDeletion(_ table: String) {
     state.withLock { state in
       guard state.tables.removeValue(forKey: table) != nil else { return }
-      state.bumpGeneration()
-      state.announce(
-        [RulesetChange(.table, .deleted, family: RulesetChange.inetFamily, table: table)],
-        isOwn: false)
+      state.commitForeign(.table, .deleted, table: table)
     }
   }
 
@@ -52,10 +43,7 @@ extension FakeNetfilter {
         return
       }
       state.tables[table] = stored
-      state.bumpGeneration()
-      state.announce(
-        [RulesetChange(.element, .added, family: RulesetChange.inetFamily, table: table)],
-        isOwn: false)
+      state.commitForeign(.element, .added, table: table)
     }
   }
 
@@ -78,10 +66,7 @@ extension FakeNetfilter {
         return
       }
       state.tables[table] = stored
-      state.bumpGeneration()
-      state.announce(
-        [RulesetChange(.element, .deleted, family: RulesetChange.inetFamily, table: table)],
-        isOwn: false)
+      state.commitForeign(.element, .deleted, table: table)
     }
   }
 
@@ -128,5 +113,16 @@ extension FakeNetfilter {
   /// Every transaction committed so far, oldest first (empty and failed ones are not recorded).
   public var appliedTransactions: [Transaction] {
     state.withLock { $0.appliedTransactions }
+  }
+}
+
+extension FakeNetfilter.State {
+  /// Another program's commit of one change to `table`: a new generation, and its event.
+  fileprivate mutating func commitForeign(
+    _ object: RulesetChange.Object, _ action: RulesetChange.Action, table: String
+  ) {
+    bumpGeneration()
+    announce(
+      [RulesetChange(object, action, family: RulesetChange.inetFamily, table: table)], isOwn: false)
   }
 }
