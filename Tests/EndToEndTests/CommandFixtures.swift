@@ -238,14 +238,17 @@ final class CommandProcess: Sendable {
   func stop() { process.stop() }
 }
 
-/// Polls `condition` until it holds, or throws after `timeout`. Blocks, like
+/// Polls `condition` until it holds, or throws once a check that started at or after
+/// `timeout` failed too (a slow check is not a late event). Blocks, like
 /// `BackgroundProcess.waitForExit`, so that the poll keeps its thread.
 func waitUntil(
   _ what: String, timeout: Duration = .seconds(20), _ condition: () throws -> Bool
 ) throws {
   let deadline = ContinuousClock.now + timeout
-  while try !condition() {
-    guard ContinuousClock.now < deadline else { throw SetupError("timed out waiting: \(what)") }
+  while true {
+    let started = ContinuousClock.now
+    if try condition() { return }
+    guard started < deadline else { throw SetupError("timed out waiting: \(what)") }
     Thread.sleep(forTimeInterval: 0.05)
   }
 }

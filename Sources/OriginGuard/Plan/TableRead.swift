@@ -1,9 +1,11 @@
 import Netfilter
 
 extension NetfilterBackend {
-  /// How often a read of our table that met someone else's commit is tried again, at once: a
-  /// read takes milliseconds, and kube-proxy or Docker commit a few times a second.
-  public static var tableReadAttempts: Int { 3 }
+  /// How often a read of our table that met someone else's commit is tried again, at once. A
+  /// read of 2,000 prefixes takes tens of milliseconds on a loaded machine, about the time
+  /// between two commits of a neighbour committing 30 times a second (kube-proxy, Docker):
+  /// with 3 attempts, `status` failed there when the machine was busy.
+  public static var tableReadAttempts: Int { 10 }
 
   /// `readTable`, read again at once when someone committed during the read: every reader of
   /// our table (a cycle, a repair, `status`, `teardown`, a rollback) goes through here.
