@@ -16,7 +16,7 @@ import Synchronization
 /// status timed out after 90 s in a full run while the status command had long exited.
 /// swift-subprocess waits by pid too, but only asynchronously, and the tests poll from
 /// synchronous conditions. Here the child also closes everything above 2 before it starts
-/// (`ExternalCommand.closeInheritedDescriptors`), so no child holds another's pipes either.
+/// (`ChildSpawn`), so no child holds another's pipes either.
 public final class ChildProcess: Sendable {
   public let pid: pid_t
   /// The termination status once reaped: the exit status, or the signal that ended it (as
@@ -30,40 +30,17 @@ public final class ChildProcess: Sendable {
     _ arguments: [String], standardInput: Int32? = nil, standardOutput: Int32? = nil,
     standardError: Int32? = nil
   ) throws {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for (target, source, flags) in [
-      (Int32(0), standardInput, O_RDONLY), (1, standardOutput, O_WRONLY),
-      (2, standardError, O_WRONLY),
-    ] {
-      if let source {
-        posix_spawn_file_actions_adddup2(&actions, source, target)
-      } else {
-        posix_spawn_file_actions_addopen(&actions, target, "/dev/null", flags, 0)
-      }
-    }
-    ExternalCommand.closeInheritedDescriptors(in: &actions)
-
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    // A process group of its own, as Process gave.
-    let signalFlags = ExternalCommand.resetSignals(in: &attributes)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | signalFlags))
-
-    let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    var pid: pid_t = 0
-    let code = posix_spawn(&pid, "/usr/bin/env", &actions, &attributes, argv, environ)
-    guard code == 0 else {
+    switch ChildSpawn.spawn(
+      ["/usr/bin/env"] + arguments, standardInput: standardInput,
+      standardOutput: standardOutput, standardError: standardError, grouping: .ownGroup)
+    {
+    case .success(let pid):
+      self.pid = pid
+    case .failure(let error):
       throw CommandFailure(
         arguments: arguments,
-        result: CommandResult(
-          status: -1, output: "", errorOutput: "posix_spawn: \(String(cString: strerror(code)))"))
+        result: CommandResult(status: -1, output: "", errorOutput: "posix_spawn: \(error)"))
     }
-    self.pid = pid
   }
 
   public var isRunning: Bool { reap(blocking: false) == nil }

@@ -64,34 +64,20 @@ public struct ExternalCommand: Sendable, Hashable, CustomStringConvertible {
     _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
     defer { close(readEnd) }
 
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
-    posix_spawn_file_actions_adddup2(&actions, writeEnd, 2)
-    Self.closeInheritedDescriptors(in: &actions)
-
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    let signalFlags = Self.resetSignals(in: &attributes)
-    // Group 0: a new group led by the child, so the timeout can end everything it started.
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | signalFlags))
-
-    var pid: pid_t = 0
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { for pointer in argv { free(pointer) } }
-    // posix_spawnp looks a name without a slash up on PATH.
-    let code = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+    // A new group led by the child, so the timeout can end everything it started.
+    let spawned = ChildSpawn.spawn(
+      arguments, standardOutput: writeEnd, standardError: writeEnd, grouping: .ownGroup)
     close(writeEnd)
-    guard code == 0 else {
+    let pid: pid_t
+    switch spawned {
+    case .success(let child):
+      pid = child
+    case .failure(let error):
       let reason =
-        code == ENOENT
+        error.code == ENOENT
         ? (arguments[0].contains("/")
           ? "\(arguments[0]) does not exist" : "\(arguments[0]) is not on PATH")
-        : "\(arguments[0]): \(String(cString: strerror(code)))"
+        : "\(arguments[0]): \(error)"
       return Result(outcome: .notStarted(reason), output: "")
     }
     _ = fcntl(readEnd, F_SETFL, fcntl(readEnd, F_GETFL) | O_NONBLOCK)
@@ -143,48 +129,6 @@ public struct ExternalCommand: Sendable, Hashable, CustomStringConvertible {
     }
     return .signalled(signal)
   }
-
-  /// Makes `actions` close every descriptor above stderr in the child: a command (or the
-  /// bootstrap watchdog) must not hold, say, a pipe our own caller reads to EOF. With glibc
-  /// 2.34 or later the child closes them itself (`posix_spawn_file_actions_addclosefrom_np`),
-  /// which also covers a descriptor another thread opens while we spawn; an older C library
-  /// gets the ones open now that an exec would keep, which leaves that race (50 commands
-  /// against a thread opening pipes got leaked ones in 3 of 3 runs): every descriptor of ours
-  /// is close-on-exec for that reason.
-  public static func closeInheritedDescriptors(in actions: inout posix_spawn_file_actions_t) {
-    if let closeFrom = addCloseFrom, closeFrom(&actions, 3) == 0 { return }
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    let open = names.compactMap(Int32.init).filter { fd in
-      guard fd > 2 else { return false }
-      let flags = fcntl(fd, F_GETFD)
-      return flags >= 0 && flags & FD_CLOEXEC == 0
-    }
-    for fd in open.sorted() { posix_spawn_file_actions_addclose(&actions, fd) }
-  }
-
-  /// Makes `attributes` start the child with no signal blocked or ignored, as a shell would
-  /// (ours may be blocked for a signal stream, and SIGPIPE ignored); returns the flags to set.
-  public static func resetSignals(in attributes: inout posix_spawnattr_t) -> Int32 {
-    var defaults = sigset_t()
-    sigemptyset(&defaults)
-    for number: Int32 in 1...31 where number != SIGKILL && number != SIGSTOP {
-      sigaddset(&defaults, number)
-    }
-    posix_spawnattr_setsigdefault(&attributes, &defaults)
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    return POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
-  }
-
-  private typealias AddCloseFrom =
-    @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-
-  /// Looked up at run time: the release binary is linked against glibc 2.31, where it is
-  /// missing, and the Glibc module does not import this GNU extension anyway.
-  private static let addCloseFrom: AddCloseFrom? = dlsym(
-    nil, "posix_spawn_file_actions_addclosefrom_np"
-  ).map { unsafeBitCast($0, to: AddCloseFrom.self) }
 }
 
 /// The last bytes a command printed.
